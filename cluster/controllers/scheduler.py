@@ -1,0 +1,215 @@
+"""The scheduler: binds each unscheduled pod to a node, saying why.
+
+`plan(pod, nodes)` is pure: it filters every node (Ready, schedulable, taints, nodeSelector,
+resources, host ports), scores those that fit by fewest pods (ties by name) and returns the
+decision with each node's reasons. `reconcile` applies the decisions through the store and
+records them as Events, worded as kube-scheduler words them.
+"""
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import logging
+
+from cluster import quantity, store
+from cluster.errors import ApiError, Conflict
+from cluster.kinds import node as node_kind
+from cluster.kinds.pod import requests_of
+from cluster.models import ApiObject
+
+log = logging.getLogger(__name__)
+
+COMPONENT = "default-scheduler"
+# Failures that evicting lower-priority pods could cure; the rest it cannot.
+RESOURCE_REASONS = ("Insufficient cpu", "Insufficient memory", "Too many pods")
+
+
+@dataclass
+class NodeUsage:
+    """What is already committed on one node: summed requests and taken host ports."""
+
+    pods: int = 0
+    cpu_milli: int = 0
+    memory: int = 0
+    host_ports: set = field(default_factory=set)
+
+    def add(self, pod):
+        self.pods += 1
+        cpu, memory = pod_requests(pod)
+        self.cpu_milli += cpu
+        self.memory += memory
+        self.host_ports |= host_ports(pod)
+
+
+@dataclass
+class Decision:
+    node: str | None
+    # node name -> list of reasons it was filtered out (empty for nodes that fit)
+    reasons: dict
+    feasible: int
+    message: str
+
+
+def pod_requests(pod):
+    cpu = memory = 0
+    for container in (pod.get("spec") or {}).get("containers") or []:
+        requests = requests_of(container)
+        if "cpu" in requests:
+            cpu += quantity.milli(requests["cpu"])
+        if "memory" in requests:
+            memory += int(quantity.parse(requests["memory"]))
+    return cpu, memory
+
+
+def host_ports(pod):
+    return {(p.get("hostPort"), p.get("protocol", "TCP"))
+            for c in (pod.get("spec") or {}).get("containers") or []
+            for p in c.get("ports") or [] if p.get("hostPort")}
+
+
+def tolerates(tolerations, taint):
+    for t in tolerations or []:
+        if t.get("effect") and t["effect"] != taint.get("effect"):
+            continue
+        if t.get("operator") == "Exists":
+            if not t.get("key") or t["key"] == taint.get("key"):
+                return True
+        elif t.get("key") == taint.get("key") and (t.get("value") or "") == (taint.get("value") or ""):
+            return True
+    return False
+
+
+def taint_text(taint):
+    return f"{{{taint.get('key')}: {taint.get('value') or ''}}}"
+
+
+def filter_node(pod, node, usage):
+    """Why `node` cannot take `pod` (an empty list when it can)."""
+    spec, node_spec = pod.get("spec") or {}, node.get("spec") or {}
+    reasons = []
+    if node_spec.get("unschedulable"):
+        return ["node(s) were unschedulable"]
+    taints = list(node_spec.get("taints") or [])
+    if not node_kind.is_ready(node) and not any(
+            t.get("key", "").startswith("node.kubernetes.io/") for t in taints):
+        # The node lifecycle controller taints a node that is not Ready; until it has, the
+        # scheduler still refuses it for the same reason.
+        taints.append({"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"})
+    for taint in taints:
+        if taint.get("effect") in ("NoSchedule", "NoExecute") and \
+                not tolerates(spec.get("tolerations"), taint):
+            return [f"node(s) had untolerated taint {taint_text(taint)}"]
+    labels = (node.get("metadata") or {}).get("labels") or {}
+    if any(labels.get(k) != v for k, v in (spec.get("nodeSelector") or {}).items()):
+        return ["node(s) didn't match Pod's node affinity/selector"]
+    if host_ports(pod) & usage.host_ports:
+        return ["node(s) didn't have free ports for the requested pod ports"]
+    allocatable = node_kind.allocatable(node)
+    cpu, memory = pod_requests(pod)
+    if usage.pods + 1 > int(quantity.parse(allocatable.get("pods", "110"))):
+        reasons.append("Too many pods")
+    if cpu and usage.cpu_milli + cpu > quantity.milli(allocatable.get("cpu", "0")):
+        reasons.append("Insufficient cpu")
+    if memory and usage.memory + memory > quantity.parse(allocatable.get("memory", "0")):
+        reasons.append("Insufficient memory")
+    return reasons
+
+
+def unschedulable_message(total, reasons):
+    """kube-scheduler's FitError text: '0/3 nodes are available: 3 Insufficient cpu. ...'"""
+    counts = Counter(r for node_reasons in reasons.values() for r in node_reasons)
+    histogram = ", ".join(f"{n} {r}" for r, n in sorted(counts.items(), key=lambda kv: kv[0]))
+    message = f"0/{total} nodes are available: {histogram}." if histogram else \
+        f"0/{total} nodes are available."
+    if total == 0:
+        return "no nodes available to schedule pods"
+    helpful = sum(1 for rs in reasons.values() if rs and all(r in RESOURCE_REASONS for r in rs))
+    parts = []
+    if helpful:
+        parts.append(f"{helpful} No preemption victims found for incoming pod")
+    if total - helpful:
+        parts.append(f"{total - helpful} Preemption is not helpful for scheduling")
+    return f"{message} preemption: 0/{total} nodes are available: {', '.join(parts)}."
+
+
+def plan(pod, nodes, usage):
+    """Choose a node for `pod` among `nodes` given `usage` (node name -> NodeUsage). Pure."""
+    reasons = {}
+    fitting = []
+    for node in nodes:
+        name = node["metadata"]["name"]
+        reasons[name] = filter_node(pod, node, usage.setdefault(name, NodeUsage()))
+        if not reasons[name]:
+            fitting.append(name)
+    if not fitting:
+        return Decision(None, reasons, 0, unschedulable_message(len(nodes), reasons))
+    chosen = min(fitting, key=lambda n: (usage[n].pods, n))
+    why = "the only node that fits" if len(fitting) == 1 else \
+        f"fewest pods among {len(fitting)} nodes that fit"
+    return Decision(chosen, reasons, len(fitting), why)
+
+
+def reconcile(cluster, now):
+    """Bind every unscheduled pod, oldest first; record Scheduled or FailedScheduling."""
+    pending = list(ApiObject.objects.filter(cluster=cluster).pods().unscheduled()
+                   .filter(phase="Pending").order_by("id"))
+    if not pending:
+        return
+    nodes = [row.body for row in ApiObject.objects.filter(cluster=cluster).nodes().order_by("name")]
+    usage = {}
+    placed = (ApiObject.objects.filter(cluster=cluster).pods().exclude(node_name="")
+              .exclude(phase__in=("Succeeded", "Failed")).values_list("body", flat=True))
+    for pod in placed:
+        usage.setdefault(pod["spec"]["nodeName"], NodeUsage()).add(pod)
+    for row in pending:
+        pod = row.body
+        if (pod.get("spec") or {}).get("schedulerName", "default-scheduler") != COMPONENT:
+            continue
+        decision = plan(pod, nodes, usage)
+        try:
+            if decision.node:
+                bind(cluster, pod, decision, now)
+                usage[decision.node].add(pod)
+            else:
+                mark_unschedulable(cluster, pod, decision, now)
+        except Conflict:
+            continue  # the pod changed under us; it is looked at again next tick
+        except ApiError as exc:
+            log.warning("%s: %s", row.name, exc.message)
+            continue
+
+
+def bind(cluster, pod, decision, now):
+    meta = pod["metadata"]
+    bound = {**pod, "spec": {**pod["spec"], "nodeName": decision.node}}
+    bound = store.update(cluster, bound, subresource="binding", now=now).object
+    status = dict(bound.get("status") or {})
+    status["conditions"] = _set_condition(status.get("conditions"), {
+        "type": "PodScheduled", "status": "True", "lastProbeTime": None,
+        "lastTransitionTime": store.timestamp(now)})
+    bound = store.update(cluster, {**bound, "status": status}, subresource="status",
+                         now=now).object
+    store.record_event(
+        cluster, bound, "Normal", "Scheduled",
+        f"Successfully assigned {meta['namespace']}/{meta['name']} to {decision.node} "
+        f"({decision.message})", component=COMPONENT, now=now)
+
+
+def mark_unschedulable(cluster, pod, decision, now):
+    status = dict(pod.get("status") or {})
+    current = next((c for c in status.get("conditions") or [] if c["type"] == "PodScheduled"), {})
+    if current.get("message") != decision.message:
+        status["conditions"] = _set_condition(status.get("conditions"), {
+            "type": "PodScheduled", "status": "False", "lastProbeTime": None,
+            "lastTransitionTime": store.timestamp(now), "reason": "Unschedulable",
+            "message": decision.message})
+        pod = store.update(cluster, {**pod, "status": status}, subresource="status",
+                           now=now).object
+        store.record_event(cluster, pod, "Warning", "FailedScheduling", decision.message,
+                           component=COMPONENT, aggregate=True, now=now)
+
+
+def _set_condition(conditions, new):
+    result = [c for c in conditions or [] if c.get("type") != new["type"]]
+    result.append(new)
+    return result

@@ -1,0 +1,50 @@
+"""Clock (kubelab.io/v1, cluster-scoped, one per cluster named "cluster").
+
+Not stored as an ApiObject: it is the cluster's SimClock row seen as an object, so the board,
+the API and kubectl can pause it and change its speed.
+"""
+
+from cluster.errors import FieldError
+from cluster.kinds import Kind, register
+
+NAME = "cluster"
+MAX_SPEED = 100
+
+
+@register
+class Clock(Kind):
+    kind = "Clock"
+    group = "kubelab.io"
+    plural, singular = "clocks", "clock"
+    namespaced = False
+    model = "KubelabV1Clock"
+    verbs = ("get", "list", "patch", "update")
+
+    def validate(self, obj, ctx):
+        errors = []
+        spec = obj.get("spec") or {}
+        speed = spec.get("speed", 1)
+        if isinstance(speed, bool) or not isinstance(speed, int) or not 1 <= speed <= MAX_SPEED:
+            errors.append(FieldError.invalid("spec.speed", speed,
+                                             f"must be between 1 and {MAX_SPEED}, inclusive"))
+        if not isinstance(spec.get("paused", False), bool):
+            errors.append(FieldError.invalid("spec.paused", spec.get("paused"),
+                                             "must be true or false"))
+        if obj.get("metadata", {}).get("name", NAME) != NAME:
+            errors.append(FieldError.invalid("metadata.name", obj["metadata"]["name"],
+                                             f'the clock is always named "{NAME}"'))
+        return errors
+
+    def to_object(self, cluster, clock):
+        return {
+            "apiVersion": self.api_version,
+            "kind": self.kind,
+            "metadata": {
+                "name": NAME,
+                "uid": f"00000000-0000-4000-8000-{cluster.pk:012d}",
+                "resourceVersion": str(clock.resource_version),
+                "creationTimestamp": cluster.created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            },
+            "spec": {"paused": clock.paused, "speed": clock.speed},
+            "status": {"now": clock.now.strftime("%Y-%m-%dT%H:%M:%SZ")},
+        }

@@ -1,0 +1,228 @@
+"""Pod (v1): defaulting and validation as the API server applies them in Kubernetes 1.32."""
+
+from cluster import quantity
+from cluster.errors import FieldError
+from cluster.kinds import Kind, owner_controller_uid, register
+from cluster.kinds import validation as v
+
+RESTART_POLICIES = ("Always", "OnFailure", "Never")
+DNS_POLICIES = ("ClusterFirstWithHostNet", "ClusterFirst", "Default", "None")
+PULL_POLICIES = ("Always", "IfNotPresent", "Never")
+PROTOCOLS = ("TCP", "UDP", "SCTP")
+# The DefaultTolerationSeconds admission plugin gives every pod these two, 300 s each.
+DEFAULT_TOLERATIONS = [
+    {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute",
+     "tolerationSeconds": 300},
+    {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute",
+     "tolerationSeconds": 300},
+]
+# What a pod update may change (ValidatePodUpdate): everything else in spec is immutable.
+UPDATABLE_MESSAGE = (
+    "pod updates may not change fields other than `spec.containers[*].image`,"
+    "`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` "
+    "(only additions to existing tolerations),`spec.terminationGracePeriodSeconds` "
+    "(allow it to be set to 1 if it was previously negative)"
+)
+
+
+def image_pull_policy(image):
+    """Always for :latest or no tag, IfNotPresent otherwise (a digest counts as a tag)."""
+    if "@" in image:
+        return "IfNotPresent"
+    last = image.rsplit("/", 1)[-1]
+    if ":" not in last or last.endswith(":latest"):
+        return "Always"
+    return "IfNotPresent"
+
+
+def default_container(container):
+    image = container.get("image") or ""
+    container.setdefault("imagePullPolicy", image_pull_policy(image))
+    container.setdefault("terminationMessagePath", "/dev/termination-log")
+    container.setdefault("terminationMessagePolicy", "File")
+    container.setdefault("resources", {})
+    for port in container.get("ports") or []:
+        if isinstance(port, dict):
+            port.setdefault("protocol", "TCP")
+    for probe_name in ("livenessProbe", "readinessProbe", "startupProbe"):
+        probe = container.get(probe_name)
+        if isinstance(probe, dict):
+            probe.setdefault("timeoutSeconds", 1)
+            probe.setdefault("periodSeconds", 10)
+            probe.setdefault("successThreshold", 1)
+            probe.setdefault("failureThreshold", 3)
+            if isinstance(probe.get("httpGet"), dict):
+                probe["httpGet"].setdefault("path", "/")
+                probe["httpGet"].setdefault("scheme", "HTTP")
+
+
+def requests_of(container):
+    """Effective requests: limits stand in for missing requests, as the API server defaults."""
+    resources = container.get("resources") or {}
+    requests = dict(resources.get("limits") or {})
+    requests.update(resources.get("requests") or {})
+    return requests
+
+
+def qos_class(spec):
+    containers = spec.get("containers") or []
+    if all(not (c.get("resources") or {}).get("requests") and not (c.get("resources") or {}).get("limits")
+           for c in containers):
+        return "BestEffort"
+    guaranteed = True
+    for c in containers:
+        res = c.get("resources") or {}
+        limits, requests = res.get("limits") or {}, res.get("requests") or {}
+        for name in ("cpu", "memory"):
+            if name not in limits or str(requests.get(name, limits[name])) != str(limits[name]):
+                guaranteed = False
+    return "Guaranteed" if guaranteed else "Burstable"
+
+
+@register
+class Pod(Kind):
+    kind = "Pod"
+    plural, singular = "pods", "pod"
+    short_names = ("po",)
+    categories = ("all",)
+    model = "V1Pod"
+
+    def default(self, obj, ctx):
+        spec = obj.setdefault("spec", {})
+        spec.setdefault("restartPolicy", "Always")
+        spec.setdefault("terminationGracePeriodSeconds", 30)
+        spec.setdefault("dnsPolicy", "ClusterFirst")
+        spec.setdefault("schedulerName", "default-scheduler")
+        spec.setdefault("securityContext", {})
+        spec.setdefault("enableServiceLinks", True)
+        spec.setdefault("preemptionPolicy", "PreemptLowerPriority")
+        spec.setdefault("priority", 0)
+        spec.setdefault("serviceAccountName", spec.get("serviceAccount") or "default")
+        spec.setdefault("serviceAccount", spec["serviceAccountName"])
+        tolerations = spec.setdefault("tolerations", [])
+        if isinstance(tolerations, list):
+            present = {(t.get("key"), t.get("effect")) for t in tolerations if isinstance(t, dict)}
+            for toleration in DEFAULT_TOLERATIONS:
+                if (toleration["key"], toleration["effect"]) not in present:
+                    tolerations.append(dict(toleration))
+        for container in (spec.get("containers") or []) + (spec.get("initContainers") or []):
+            if isinstance(container, dict):
+                default_container(container)
+
+    def prepare_create(self, obj, ctx):
+        # The API server ignores a client's status on create.
+        obj["status"] = {"phase": "Pending", "qosClass": qos_class(obj.get("spec") or {})}
+
+    def validate(self, obj, ctx):
+        spec = obj.get("spec") or {}
+        errors = []
+        containers = spec.get("containers")
+        if not containers:
+            errors.append(FieldError.required("spec.containers"))
+        names = set()
+        ports_seen = {}
+        host_ports = set()
+        for list_name in ("initContainers", "containers"):
+            for i, c in enumerate(spec.get(list_name) or []):
+                path = f"spec.{list_name}[{i}]"
+                name = c.get("name")
+                if not name:
+                    errors.append(FieldError.required(f"{path}.name"))
+                else:
+                    errors += v.each(f"{path}.name", name, v.dns1123_label(name))
+                    if name in names:
+                        errors.append(FieldError.duplicate(f"{path}.name", name))
+                    names.add(name)
+                if not c.get("image"):
+                    errors.append(FieldError.required(f"{path}.image"))
+                policy = c.get("imagePullPolicy")
+                if policy not in PULL_POLICIES:
+                    errors.append(FieldError.not_supported(f"{path}.imagePullPolicy", policy,
+                                                           PULL_POLICIES))
+                errors += self._validate_ports(path, c, list_name, ports_seen, host_ports)
+                errors += self._validate_resources(path, c)
+        policy = spec.get("restartPolicy")
+        if policy not in RESTART_POLICIES:
+            errors.append(FieldError.not_supported("spec.restartPolicy", policy, RESTART_POLICIES))
+        if spec.get("dnsPolicy") not in DNS_POLICIES:
+            errors.append(FieldError.not_supported("spec.dnsPolicy", spec.get("dnsPolicy"),
+                                                   DNS_POLICIES))
+        grace = spec.get("terminationGracePeriodSeconds")
+        if isinstance(grace, int) and grace < 0:
+            errors.append(FieldError.invalid("spec.terminationGracePeriodSeconds", grace,
+                                             "must be greater than or equal to 0"))
+        errors += v.labels("spec.nodeSelector", spec.get("nodeSelector"))
+        return errors
+
+    def _validate_ports(self, path, container, list_name, ports_seen, host_ports):
+        errors = []
+        for j, port in enumerate(container.get("ports") or []):
+            ppath = f"{path}.ports[{j}]"
+            number = port.get("containerPort")
+            if number is None:
+                errors.append(FieldError.required(f"{ppath}.containerPort"))
+            else:
+                errors += v.each(f"{ppath}.containerPort", number, v.port_number(number))
+            if port.get("name"):
+                errors += v.each(f"{ppath}.name", port["name"], v.iana_svc_name(port["name"]))
+            if port.get("protocol") not in PROTOCOLS:
+                errors.append(FieldError.not_supported(f"{ppath}.protocol", port.get("protocol"),
+                                                       PROTOCOLS))
+            if port.get("hostPort"):
+                key = (port["hostPort"], port.get("protocol"))
+                if key in host_ports:
+                    errors.append(FieldError.duplicate(f"{ppath}.hostPort", port["hostPort"]))
+                host_ports.add(key)
+            if list_name == "containers" and number is not None:
+                # kubelab's teaching rule: a pod's containers share one network namespace, so
+                # two of them cannot both listen on one port (the second would fail to bind).
+                key = (number, port.get("protocol"))
+                if key in ports_seen and ports_seen[key] != container.get("name"):
+                    errors.append(FieldError.duplicate(
+                        f"{ppath}.containerPort", number,
+                        hint=f"container {ports_seen[key]!r} already uses port {number}: the "
+                             "containers of a pod share one IP and port space"))
+                ports_seen.setdefault(key, container.get("name"))
+        return errors
+
+    def _validate_resources(self, path, container):
+        errors = []
+        resources = container.get("resources") or {}
+        parsed = {}
+        for section in ("limits", "requests"):
+            for name, value in (resources.get(section) or {}).items():
+                field = f"{path}.resources.{section}[{name}]"
+                try:
+                    parsed[(section, name)] = quantity.parse(value)
+                except ValueError as exc:
+                    errors.append(FieldError.invalid(field, value, str(exc)))
+                    continue
+                if parsed[(section, name)] < 0:
+                    errors.append(FieldError.invalid(field, value,
+                                                     "must be greater than or equal to 0"))
+        for (section, name), value in parsed.items():
+            limit = parsed.get(("limits", name))
+            if section == "requests" and limit is not None and value > limit:
+                errors.append(FieldError.invalid(
+                    f"{path}.resources.requests", resources["requests"][name],
+                    f"must be less than or equal to {name} limit of {resources['limits'][name]}"))
+        return errors
+
+    def validate_update(self, old, new, ctx):
+        old_spec, new_spec = dict(old.get("spec") or {}), dict(new.get("spec") or {})
+        # Only the fields ValidatePodUpdate allows may differ; images are compared apart.
+        for spec in (old_spec, new_spec):
+            for key in ("containers", "initContainers"):
+                spec[key] = [{**c, "image": None} for c in spec.get(key) or []]
+            spec.pop("activeDeadlineSeconds", None)
+            spec.pop("tolerations", None)
+        if old_spec != new_spec:
+            return [FieldError.forbidden("spec", UPDATABLE_MESSAGE)]
+        return []
+
+    def index(self, obj):
+        return {
+            "node_name": (obj.get("spec") or {}).get("nodeName") or "",
+            "phase": (obj.get("status") or {}).get("phase") or "",
+            "owner_uid": owner_controller_uid(obj),
+        }

@@ -1,0 +1,145 @@
+"""The persisted cluster: sandboxes, Kubernetes objects, the change log and the clock.
+
+Only `cluster.store` writes ApiObject and Change rows (and the engine the clock's `now`);
+everything else reads.
+"""
+
+import datetime as dt
+
+from django.db import models
+
+
+class Cluster(models.Model):
+    """One sandbox: its own nodes, objects and clock."""
+
+    name = models.SlugField(max_length=63, unique=True)
+    created = models.DateTimeField(auto_now_add=True)
+    initial_nodes = models.PositiveIntegerField(default=3)
+    # Simulated seconds a container takes from ContainerCreating to Running.
+    container_start_seconds = models.FloatField(default=2.0)
+    # Highest change id dropped by compaction: a watch or websocket resuming from below it has
+    # missed changes and must start over from a snapshot (410 Expired in the API).
+    compacted_rv = models.BigIntegerField(default=0)
+    # Which reconciler worker ticks this cluster, and until when (wall clock): workers split
+    # the clusters between them by holding leases.
+    lease_holder = models.CharField(max_length=200, blank=True, default="")
+    lease_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class SimClock(models.Model):
+    """The cluster's simulated time. Controllers read `now`; nothing reads the wall clock."""
+
+    cluster = models.OneToOneField(Cluster, on_delete=models.CASCADE, related_name="clock")
+    now = models.DateTimeField()
+    paused = models.BooleanField(default=False)
+    speed = models.PositiveSmallIntegerField(default=1)
+    # Seconds the board asked to step while paused; the reconciler consumes them.
+    pending_step = models.FloatField(default=0)
+    # Bumped on each spec change (paused/speed), for optimistic concurrency on the Clock object.
+    resource_version = models.BigIntegerField(default=1)
+
+    def advance(self, seconds):
+        self.now = self.now + dt.timedelta(seconds=seconds)
+
+
+class ApiObjectQuerySet(models.QuerySet):
+    def of_kind(self, kind, group=""):
+        return self.filter(kind=kind, group=group)
+
+    def in_namespace(self, namespace):
+        return self.filter(namespace=namespace) if namespace else self
+
+    def alive(self):
+        return self.filter(deleting=False)
+
+    def pods(self):
+        return self.of_kind("Pod")
+
+    def nodes(self):
+        return self.of_kind("Node")
+
+    def unscheduled(self):
+        return self.filter(node_name="", deleting=False)
+
+    def on_node(self, node_name):
+        return self.filter(node_name=node_name)
+
+
+class ApiObject(models.Model):
+    """One Kubernetes object. `body` is the object as served; the columns index it."""
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="api_objects")
+    group = models.CharField(max_length=253, blank=True, default="")
+    kind = models.CharField(max_length=63)
+    namespace = models.CharField(max_length=63, blank=True, default="")
+    name = models.CharField(max_length=253)
+    uid = models.UUIDField(unique=True)
+    resource_version = models.BigIntegerField(db_index=True)
+    labels = models.JSONField(default=dict)
+    # Indexed copies of what controllers query every tick (empty when the kind has none).
+    node_name = models.CharField(max_length=253, blank=True, default="")
+    phase = models.CharField(max_length=32, blank=True, default="")
+    deleting = models.BooleanField(default=False)
+    owner_uid = models.CharField(max_length=36, blank=True, default="", db_index=True)
+    body = models.JSONField()
+
+    objects = ApiObjectQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cluster", "group", "kind", "namespace", "name"], name="unique_object_name"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["cluster", "kind", "namespace"]),
+            models.Index(fields=["cluster", "kind", "node_name"]),
+            models.Index(fields=["cluster", "kind", "phase"]),
+        ]
+        verbose_name = "object"
+
+    def __str__(self):
+        return f"{self.kind} {self.namespace + '/' if self.namespace else ''}{self.name}"
+
+    @property
+    def metadata(self):
+        return self.body["metadata"]
+
+    @property
+    def spec(self):
+        return self.body.get("spec") or {}
+
+    @property
+    def status(self):
+        return self.body.get("status") or {}
+
+
+class Change(models.Model):
+    """The change log. A change's id is the resourceVersion of the object it wrote."""
+
+    ADDED, MODIFIED, DELETED = "ADDED", "MODIFIED", "DELETED"
+
+    id = models.BigAutoField(primary_key=True)
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="changes")
+    type = models.CharField(max_length=8)
+    group = models.CharField(max_length=253, blank=True, default="")
+    kind = models.CharField(max_length=63)
+    namespace = models.CharField(max_length=63, blank=True, default="")
+    name = models.CharField(max_length=253)
+    # The object as written, without metadata.resourceVersion: that is this change's id.
+    object = models.JSONField()
+
+    class Meta:
+        indexes = [models.Index(fields=["cluster", "id"])]
+
+    def as_event(self):
+        """The watch event for this change: {"type", "object"} with the resourceVersion set."""
+        obj = self.object
+        obj["metadata"]["resourceVersion"] = str(self.id)
+        return {"type": self.type, "object": obj}

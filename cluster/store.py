@@ -1,0 +1,705 @@
+"""THE write path. Forms, the API, lessons and controllers all write objects through here.
+
+One call = one object written in one transaction: validate and default through the object's
+kind, refuse a stale resourceVersion (Conflict), append to the change log (whose id becomes
+the object's resourceVersion), and notify listeners after commit.
+"""
+
+import copy
+import datetime as dt
+import json
+import random
+import uuid
+from dataclasses import dataclass, field
+
+import jsonpatch
+from django.db import IntegrityError, transaction
+
+from cluster import kinds, publish, schema
+from cluster.errors import (
+    AlreadyExists, ApiError, BadRequest, Conflict, FieldError, Forbidden, Invalid, NotFound,
+    StrictDecodingError, UnsupportedMediaType,
+)
+from cluster.kinds import clock as clock_kind
+from cluster.kinds import namespace as namespace_kind
+from cluster.models import ApiObject, Change, Cluster
+
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+# utilrand's alphabet: no vowels (no words) and no look-alike characters.
+GENERATE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+MERGE_PATCH = "application/merge-patch+json"
+JSON_PATCH = "application/json-patch+json"
+STRATEGIC_PATCH = "application/strategic-merge-patch+json"
+APPLY_PATCH = "application/apply-patch+yaml"
+
+
+@dataclass
+class Written:
+    """What a write returns: the object as stored, and warnings for the client."""
+
+    object: dict
+    warnings: list = field(default_factory=list)
+    action: str = ""  # created / configured / unchanged / deleted
+
+
+@dataclass
+class Context:
+    """What kinds may read while defaulting and validating: the cluster and its time."""
+
+    cluster: Cluster
+    now: dt.datetime
+
+    @property
+    def timestamp(self):
+        return timestamp(self.now)
+
+
+def timestamp(moment):
+    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_timestamp(text):
+    return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
+
+
+def now_of(cluster):
+    return cluster.clock.now
+
+
+def random_suffix(length=5):
+    return "".join(random.choices(GENERATE_ALPHABET, k=length))
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+
+
+def kind_or_404(kind_name, group=""):
+    kind = kinds.get(kind_name, group)
+    if kind is None:
+        raise NotFound(f'the server could not find the requested resource ({kind_name})')
+    return kind
+
+
+def get_row(cluster, kind, namespace, name):
+    try:
+        return ApiObject.objects.get(cluster=cluster, group=kind.group, kind=kind.kind,
+                                     namespace=namespace if kind.namespaced else "", name=name)
+    except ApiObject.DoesNotExist:
+        raise NotFound.of(kind.plural, name, kind.group) from None
+
+
+def get(cluster, kind, namespace, name):
+    if kind.kind == "Clock":
+        return _clock_object(cluster, name)
+    return get_row(cluster, kind, namespace, name).body
+
+
+def current_rv(cluster):
+    latest = Change.objects.filter(cluster=cluster).order_by("-id").values_list("id", flat=True)
+    return latest.first() or cluster.compacted_rv
+
+
+def list_rows(cluster, kind, namespace=None):
+    rows = ApiObject.objects.filter(cluster=cluster).of_kind(kind.kind, kind.group)
+    if kind.namespaced and namespace:
+        rows = rows.in_namespace(namespace)
+    return rows.order_by("namespace", "name")
+
+
+def list_objects(cluster, kind, namespace=None, match=None):
+    """(items, resourceVersion) of one kind, optionally filtered by `match(obj) -> bool`."""
+    if kind.kind == "Clock":
+        return [_clock_object(cluster)], str(cluster.clock.resource_version)
+    with transaction.atomic():
+        rv = current_rv(cluster)
+        bodies = list_rows(cluster, kind, namespace).values_list("body", flat=True)
+        items = [b for b in bodies if match is None or match(b)]
+    return items, str(rv)
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
+
+
+def create(cluster, obj, *, namespace=None, dry_run=False, field_validation="Strict",
+           now=None):
+    """Create one object.
+
+    1. Resolve the kind from apiVersion/kind and convert a deprecated version (with a warning).
+    2. Check fields against the kind's schema (unknown fields by `field_validation`).
+    3. Place it in its namespace, generate a name if asked, default, validate.
+    4. Unless `dry_run`, insert it and its ADDED change; notify after commit.
+    """
+    obj = copy.deepcopy(obj)
+    kind, warnings = _resolve(obj)
+    warnings += _check_fields(kind, obj, field_validation)
+    ctx = Context(cluster, now or now_of(cluster))
+    meta = obj.setdefault("metadata", {})
+    if not isinstance(meta, dict):
+        raise BadRequest("metadata must be an object")
+    _place(kind, meta, namespace)
+    if not meta.get("name"):
+        if meta.get("generateName"):
+            meta["name"] = meta["generateName"] + random_suffix()
+        else:
+            raise Invalid(kind.kind, "", [FieldError.required(
+                "metadata.name", "name or generateName is required")], group=kind.group)
+    for managed in ("uid", "resourceVersion", "creationTimestamp", "deletionTimestamp",
+                    "deletionGracePeriodSeconds", "generation", "selfLink"):
+        meta.pop(managed, None)
+    if kind.kind == "Clock":
+        raise AlreadyExists.of(kind.plural, meta["name"], kind.group)
+    kind.default(obj, ctx)
+    kind.prepare_create(obj, ctx)
+    if not kind.has_status:
+        obj.pop("status", None)
+    _validate(kind, obj, ctx)
+    meta["uid"] = str(uuid.uuid4())
+    meta["creationTimestamp"] = ctx.timestamp
+    if kind.has_generation:
+        meta["generation"] = 1
+    if dry_run:
+        meta.pop("uid")
+        return Written(obj, warnings, "created")
+    with transaction.atomic():
+        _lock(cluster)
+        if kind.namespaced:
+            _require_namespace_open(cluster, kind, meta["namespace"], meta["name"])
+        exists = ApiObject.objects.filter(
+            cluster=cluster, group=kind.group, kind=kind.kind,
+            namespace=meta.get("namespace", ""), name=meta["name"]).exists()
+        if exists:
+            raise AlreadyExists.of(kind.plural, meta["name"], kind.group)
+        row = ApiObject(cluster=cluster, group=kind.group, kind=kind.kind,
+                        namespace=meta.get("namespace", ""), name=meta["name"],
+                        uid=meta["uid"])
+        try:
+            _save(cluster, kind, row, obj, Change.ADDED, created=True)
+        except IntegrityError:
+            raise AlreadyExists.of(kind.plural, meta["name"], kind.group) from None
+    return Written(row.body, warnings, "created")
+
+
+def update(cluster, obj, *, namespace=None, name=None, subresource=None, dry_run=False,
+           field_validation="Strict", now=None):
+    """Replace one object (PUT). A resourceVersion in the body must be the current one.
+
+    The main resource keeps the stored status; the "status" subresource changes only status;
+    "binding" only sets spec.nodeName (the scheduler's and DaemonSet controller's way in).
+    """
+    obj = copy.deepcopy(obj)
+    kind, warnings = _resolve(obj)
+    warnings += _check_fields(kind, obj, field_validation)
+    meta = obj.setdefault("metadata", {})
+    _place(kind, meta, namespace)
+    if name is not None and meta.get("name") not in (None, name):
+        raise BadRequest("the name of the object (%s) does not match the name on the URL (%s)"
+                         % (meta.get("name"), name))
+    name = name or meta.get("name")
+    if not name:
+        raise BadRequest("name is required")
+    meta["name"] = name
+    if kind.kind == "Clock":
+        return _update_clock(cluster, kind, obj, dry_run)
+    with transaction.atomic():
+        _lock(cluster)
+        row = _locked_row(cluster, kind, meta.get("namespace", ""), name)
+        expected = meta.get("resourceVersion")
+        if expected and str(expected) != str(row.resource_version):
+            raise Conflict.stale(kind.plural, name, kind.group)
+        ctx = Context(cluster, now or now_of(cluster))
+        new = _merge_for_update(kind, row.body, obj, subresource)
+        if subresource is None:
+            kind.default(new, ctx)
+        if subresource == "binding" and (row.body.get("spec") or {}).get("nodeName"):
+            raise Conflict(f'pod {name} is already assigned to node '
+                           f'"{row.body["spec"]["nodeName"]}"', details={"name": name, "kind": kind.plural})
+        # A subresource write changes only its part, so the main resource's update rules
+        # (what may not change in spec) do not apply to it.
+        _validate(kind, new, ctx, old=row.body if subresource is None else None)
+        if _same(row.body, new):
+            return Written(row.body, warnings, "unchanged")
+        if kind.has_generation and (row.body.get("spec") != new.get("spec")):
+            new["metadata"]["generation"] = row.body["metadata"].get("generation", 1) + 1
+        if dry_run:
+            return Written(new, warnings, "configured")
+        _save(cluster, kind, row, new, Change.MODIFIED)
+        _finish_if_done(cluster, kind, row)
+    return Written(row.body, warnings, "configured")
+
+
+def patch(cluster, kind, namespace, name, body, content_type, *, subresource=None,
+          dry_run=False, field_validation="Strict", now=None):
+    """Apply a merge or JSON patch to the current object and write it as an update."""
+    for _attempt in range(5):
+        current = get(cluster, kind, namespace, name)
+        patched = apply_patch(current, body, content_type)
+        if not isinstance(patched, dict):
+            raise BadRequest("the patch did not produce an object")
+        meta = patched.setdefault("metadata", {})
+        # A patch that names a resourceVersion is a precondition; otherwise it applies to the
+        # version just read, and a concurrent write is retried on a fresh read.
+        precondition = _patch_sets_rv(body)
+        if not precondition:
+            meta["resourceVersion"] = current["metadata"].get("resourceVersion")
+        try:
+            return update(cluster, patched, namespace=namespace if kind.namespaced else None,
+                          name=name, subresource=subresource, dry_run=dry_run,
+                          field_validation=field_validation, now=now)
+        except Conflict:
+            if precondition:
+                raise
+    raise Conflict.stale(kind.plural, name, kind.group)
+
+
+def apply(cluster, obj, *, namespace=None, dry_run=False, now=None):
+    """`kubectl apply` for one manifest: create it if absent, else patch what it changed.
+
+    Like kubectl's client-side apply, the manifest is kept in the last-applied annotation, so
+    a field removed from the manifest is removed from the object.
+    """
+    obj = copy.deepcopy(obj)
+    kind, _warnings = _resolve(copy.deepcopy(obj))
+    meta = obj.setdefault("metadata", {})
+    target_ns = (meta.get("namespace") or namespace or "default") if kind.namespaced else ""
+    if kind.namespaced:
+        meta.setdefault("namespace", target_ns)
+    applied = json.dumps(obj, sort_keys=True, separators=(",", ":"))
+    try:
+        current = get(cluster, kind, target_ns, meta.get("name") or "") if meta.get("name") \
+            else None
+    except NotFound:
+        current = None
+    if current is None:
+        meta.setdefault("annotations", {})[LAST_APPLIED] = applied
+        return create(cluster, obj, namespace=target_ns or None, dry_run=dry_run, now=now)
+    previous = json.loads(current["metadata"].get("annotations", {}).get(LAST_APPLIED) or "{}")
+    merge = three_way_merge_patch(previous, obj, current)
+    if kind.kind != "Clock":
+        merge.setdefault("metadata", {}).setdefault("annotations", {})[LAST_APPLIED] = applied
+    written = patch(cluster, kind, target_ns, current["metadata"]["name"], merge, MERGE_PATCH,
+                    dry_run=dry_run, now=now)
+    written.warnings = _warnings + written.warnings
+    return written
+
+
+def delete(cluster, kind, namespace, name, *, grace_period=None, propagation=None,
+           preconditions=None, dry_run=False, now=None):
+    """Delete one object as the API server does.
+
+    A pod bound to a node gets a deletionTimestamp and lives on, Terminating, until its
+    kubelet finishes it (grace 0 removes it at once). A namespace turns Terminating until the
+    namespace controller has emptied it. Objects with finalizers wait for them. The rest go
+    at once. Returns the object as it now stands (or as it was, when gone).
+    """
+    if kind.kind == "Clock":
+        raise Forbidden(f'clocks.kubelab.io "{name}" is forbidden: the clock cannot be deleted')
+    if kind.kind == "Namespace" and name in namespace_kind.SYSTEM:
+        raise Forbidden(f'namespaces "{name}" is forbidden: this namespace may not be deleted')
+    with transaction.atomic():
+        _lock(cluster)
+        row = _locked_row(cluster, kind, namespace if kind.namespaced else "", name)
+        meta = row.body["metadata"]
+        preconditions = preconditions or {}
+        if preconditions.get("uid") and preconditions["uid"] != meta["uid"]:
+            raise Conflict(
+                f"Precondition failed: UID in precondition: {preconditions['uid']}, "
+                f"UID in object meta: {meta['uid']}", details={"name": name, "kind": kind.plural})
+        if preconditions.get("resourceVersion") and \
+                str(preconditions["resourceVersion"]) != str(row.resource_version):
+            raise Conflict(
+                "Precondition failed: ResourceVersion in precondition: "
+                f"{preconditions['resourceVersion']}, ResourceVersion in object meta: "
+                f"{row.resource_version}", details={"name": name, "kind": kind.plural})
+        ctx = Context(cluster, now or now_of(cluster))
+        grace = _grace_period(kind, row.body, grace_period)
+        body = copy.deepcopy(row.body)
+        if grace > 0 or body["metadata"].get("finalizers") or kind.kind == "Namespace":
+            if meta.get("deletionTimestamp"):
+                # Already terminating: a shorter grace period may still bring the end forward.
+                if kind.kind != "Pod" or grace >= meta.get("deletionGracePeriodSeconds", 0):
+                    return Written(row.body, [], "deleted")
+            body["metadata"]["deletionTimestamp"] = timestamp(
+                ctx.now + dt.timedelta(seconds=grace))
+            body["metadata"]["deletionGracePeriodSeconds"] = grace
+            if propagation == "Foreground":
+                finalizers = body["metadata"].setdefault("finalizers", [])
+                if "foregroundDeletion" not in finalizers:
+                    finalizers.append("foregroundDeletion")
+            elif propagation == "Orphan":
+                finalizers = body["metadata"].setdefault("finalizers", [])
+                if "orphan" not in finalizers:
+                    finalizers.append("orphan")
+            if kind.kind == "Namespace":
+                body["status"]["phase"] = "Terminating"
+            if dry_run:
+                return Written(body, [], "deleted")
+            _save(cluster, kind, row, body, Change.MODIFIED)
+            _finish_if_done(cluster, kind, row)
+            return Written(row.body, [], "deleted")
+        if dry_run:
+            return Written(row.body, [], "deleted")
+        _remove(cluster, kind, row)
+        return Written(row.body, [], "deleted")
+
+
+def record_event(cluster, involved, type_, reason, message, *, component, host=None,
+                 aggregate=False, now=None):
+    """Write a core/v1 Event about `involved` (an object dict): a controller's decision.
+
+    With `aggregate`, an identical earlier event (same object, reason and message) is counted
+    up instead, as the event correlator does for repeats like FailedScheduling.
+    """
+    meta = involved["metadata"]
+    moment = timestamp(now or now_of(cluster))
+    namespace = meta.get("namespace") or "default"
+    if aggregate:
+        earlier = (ApiObject.objects.filter(cluster=cluster, kind="Event", namespace=namespace,
+                                            owner_uid=meta.get("uid", ""))
+                   .order_by("-resource_version"))
+        for row in earlier[:20]:
+            ev = row.body
+            if ev.get("reason") == reason and ev.get("message") == message:
+                updated = copy.deepcopy(ev)
+                updated["count"] = ev.get("count", 1) + 1
+                updated["lastTimestamp"] = moment
+                return update(cluster, updated, now=now).object
+    involved_ref = {
+        "kind": involved.get("kind"),
+        "namespace": meta.get("namespace", ""),
+        "name": meta.get("name"),
+        "uid": meta.get("uid"),
+        "apiVersion": involved.get("apiVersion"),
+        "resourceVersion": meta.get("resourceVersion", ""),
+    }
+    if not involved_ref["namespace"]:
+        involved_ref.pop("namespace")
+    event = {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {
+            "name": f"{meta.get('name')}.{uuid.uuid4().int >> 64:016x}",
+            "namespace": namespace,
+        },
+        "involvedObject": involved_ref,
+        "reason": reason,
+        "message": message,
+        "source": {"component": component, **({"host": host} if host else {})},
+        "firstTimestamp": moment,
+        "lastTimestamp": moment,
+        "count": 1,
+        "type": type_,
+        "eventTime": None,
+        "reportingComponent": component,
+        "reportingInstance": host or "",
+    }
+    return create(cluster, event, now=now).object
+
+
+# ---------------------------------------------------------------------------------------------
+# Patches
+
+
+def apply_patch(current, body, content_type):
+    content_type = (content_type or "").split(";")[0].strip()
+    if content_type == JSON_PATCH:
+        if not isinstance(body, list):
+            raise BadRequest("a JSON patch must be a list of operations")
+        try:
+            return jsonpatch.apply_patch(current, body)
+        except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException) as exc:
+            raise _json_patch_error(exc) from None
+    if content_type in (MERGE_PATCH, STRATEGIC_PATCH, APPLY_PATCH):
+        if not isinstance(body, dict):
+            raise BadRequest("a merge patch must be a JSON object")
+        return merge_patch(current, body)
+    raise UnsupportedMediaType(
+        f"the body of the request was in an unknown format - accepted media types include: "
+        f"{JSON_PATCH}, {MERGE_PATCH}, {STRATEGIC_PATCH}, {APPLY_PATCH}")
+
+
+def _json_patch_error(exc):
+    err = ApiError(f"the server rejected our request due to an error in our request: {exc}")
+    err.code, err.reason = 422, "Invalid"
+    return err
+
+
+def merge_patch(target, patch):
+    """RFC 7386 JSON merge patch: maps merge, null deletes, anything else replaces."""
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    result = copy.deepcopy(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = merge_patch(result.get(key), value)
+    return result
+
+
+def three_way_merge_patch(previous, desired, current):
+    """The merge patch kubectl apply sends: set what `desired` says, delete what `previous`
+    had and `desired` dropped, leave alone what others (controllers, defaults) wrote."""
+    result = {}
+    for key, value in desired.items():
+        cur = current.get(key) if isinstance(current, dict) else None
+        prev = previous.get(key) if isinstance(previous, dict) else None
+        if isinstance(value, dict) and isinstance(cur, dict):
+            sub = three_way_merge_patch(prev if isinstance(prev, dict) else {}, value, cur)
+            if sub:
+                result[key] = sub
+        elif value != cur:
+            result[key] = value
+    for key in (previous or {}):
+        if key not in desired:
+            result[key] = None
+    return result
+
+
+def _patch_sets_rv(body):
+    return isinstance(body, dict) and bool((body.get("metadata") or {}).get("resourceVersion"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Internals
+
+
+def _resolve(obj):
+    if not isinstance(obj, dict):
+        raise BadRequest("the object must be a map with apiVersion, kind and metadata")
+    api_version, kind_name = obj.get("apiVersion"), obj.get("kind")
+    if not kind_name or not api_version:
+        missing = [m for m, v in (("apiVersion", api_version), ("kind", kind_name)) if not v]
+        raise BadRequest("Object 'Kind' is missing in the object" if "kind" in missing
+                         else "Object 'apiVersion' is missing in the object")
+    kind, warning = kinds.resolve(api_version, kind_name)
+    if kind is None:
+        raise NotFound(kinds.no_match_message(api_version, kind_name))
+    warnings = []
+    if warning:
+        warnings.append(warning)
+        kind.convert(obj, api_version)
+    obj["apiVersion"] = kind.api_version
+    return kind, warnings
+
+
+def _check_fields(kind, obj, field_validation):
+    """Unknown fields: refused (Strict), dropped with a warning (Warn) or dropped (Ignore).
+    Values of the wrong type are refused whatever the mode, as JSON decoding refuses them."""
+    errors = schema.check(obj, kind.model)
+    unknown = [e for e in errors if e.type == "FieldValueUnknown"]
+    typed = [e for e in errors if e.type != "FieldValueUnknown"]
+    if typed:
+        raise Invalid(kind.kind, (obj.get("metadata") or {}).get("name", ""), typed,
+                      group=kind.group)
+    if not unknown:
+        return []
+    if field_validation == "Strict":
+        raise StrictDecodingError(kind.kind, (obj.get("metadata") or {}).get("name", ""),
+                                  unknown)
+    pruned = schema.prune(obj, kind.model)
+    obj.clear()
+    obj.update(pruned)
+    if field_validation == "Ignore":
+        return []
+    return [e.message for e in unknown]
+
+
+def _place(kind, meta, namespace):
+    if kind.namespaced:
+        if namespace and meta.get("namespace") and meta["namespace"] != namespace:
+            raise BadRequest("the namespace of the provided object does not match the "
+                             "namespace sent on the request")
+        meta["namespace"] = meta.get("namespace") or namespace or "default"
+    else:
+        meta.pop("namespace", None)
+
+
+def _validate(kind, obj, ctx, old=None):
+    from cluster.kinds import validation as v
+
+    meta = obj["metadata"]
+    errors = []
+    name = meta.get("name", "")
+    if kind.kind not in ("Node", "Namespace", "Clock"):
+        errors += v.each("metadata.name", name, v.dns1123_subdomain(name))
+    if meta.get("generateName") and not name:
+        errors.append(FieldError.required("metadata.name"))
+    errors += v.labels("metadata.labels", meta.get("labels"))
+    errors += v.annotations("metadata.annotations", meta.get("annotations"))
+    errors += kind.validate(obj, ctx)
+    if old is not None:
+        errors += kind.validate_update(old, obj, ctx)
+    if errors:
+        raise Invalid(kind.kind, name, errors, group=kind.group)
+
+
+def _merge_for_update(kind, stored, incoming, subresource):
+    new = copy.deepcopy(incoming)
+    meta = new["metadata"]
+    old_meta = stored["metadata"]
+    for managed in ("uid", "creationTimestamp", "deletionTimestamp",
+                    "deletionGracePeriodSeconds", "generation", "namespace", "name"):
+        if managed in old_meta:
+            meta[managed] = old_meta[managed]
+        else:
+            meta.pop(managed, None)
+    meta.pop("resourceVersion", None)
+    if subresource == "status":
+        result = copy.deepcopy(stored)
+        result["status"] = new.get("status") or {}
+        return result
+    if subresource == "binding":
+        result = copy.deepcopy(stored)
+        result["spec"]["nodeName"] = (new.get("spec") or {}).get("nodeName")
+        return result
+    if kind.has_status:
+        new["status"] = copy.deepcopy(stored.get("status") or {})
+    return new
+
+
+def _same(old, new):
+    a = {k: v for k, v in old.items() if k != "metadata"}
+    b = {k: v for k, v in new.items() if k != "metadata"}
+    am = {k: v for k, v in old["metadata"].items() if k != "resourceVersion"}
+    bm = {k: v for k, v in new["metadata"].items() if k != "resourceVersion"}
+    return a == b and am == bm
+
+
+def _lock(cluster):
+    # Serialise writers per cluster so change ids commit in order: a watcher that has seen id N
+    # can then never later meet a smaller id. SQLite's IMMEDIATE transactions already do this.
+    if transaction.get_connection().vendor != "sqlite":
+        Cluster.objects.select_for_update().filter(pk=cluster.pk).values_list("pk").first()
+
+
+def _locked_row(cluster, kind, namespace, name):
+    try:
+        return ApiObject.objects.get(cluster=cluster, group=kind.group, kind=kind.kind,
+                                     namespace=namespace, name=name)
+    except ApiObject.DoesNotExist:
+        raise NotFound.of(kind.plural, name, kind.group) from None
+
+
+def _require_namespace_open(cluster, kind, namespace, name):
+    phase = (ApiObject.objects.filter(cluster=cluster, kind="Namespace", group="", name=namespace)
+             .values_list("phase", flat=True).first())
+    if phase is None:
+        raise NotFound.of("namespaces", namespace)
+    if phase == "Terminating":
+        raise Forbidden(
+            f'{kind.group_resource} "{name}" is forbidden: unable to create new content in '
+            f"namespace {namespace} because it is being terminated",
+            details={"name": name, "kind": kind.plural})
+
+
+def _save(cluster, kind, row, body, change_type, created=False):
+    meta = body["metadata"]
+    meta.pop("resourceVersion", None)
+    change = Change.objects.create(cluster=cluster, type=change_type, group=kind.group,
+                                   kind=kind.kind, namespace=row.namespace, name=row.name,
+                                   object=body)
+    meta["resourceVersion"] = str(change.id)
+    row.resource_version = change.id
+    row.body = body
+    row.labels = meta.get("labels") or {}
+    row.deleting = bool(meta.get("deletionTimestamp"))
+    columns = {"node_name": "", "phase": "", "owner_uid": ""}
+    columns.update(kind.index(body))
+    for column, value in columns.items():
+        setattr(row, column, value)
+    if created:
+        row.save(force_insert=True)
+    else:
+        row.save()
+    publish.changes_committed(cluster.name)
+
+
+def _remove(cluster, kind, row):
+    body = row.body
+    body["metadata"].pop("resourceVersion", None)
+    change = Change.objects.create(cluster=cluster, type=Change.DELETED, group=kind.group,
+                                   kind=kind.kind, namespace=row.namespace, name=row.name,
+                                   object=body)
+    body["metadata"]["resourceVersion"] = str(change.id)
+    row.delete()
+    publish.changes_committed(cluster.name)
+
+
+def _finish_if_done(cluster, kind, row):
+    """An object whose deletion waits only on finalizers goes once the last one is removed."""
+    meta = row.body["metadata"]
+    if not meta.get("deletionTimestamp") or meta.get("finalizers") or kind.kind == "Pod":
+        return
+    if kind.kind == "Namespace" and (row.body.get("spec") or {}).get("finalizers"):
+        return  # the namespace controller clears spec.finalizers once the namespace is empty
+    _remove(cluster, kind, row)
+
+
+def _grace_period(kind, body, requested):
+    if kind.kind != "Pod":
+        return 0
+    spec = body.get("spec") or {}
+    phase = (body.get("status") or {}).get("phase")
+    # An unscheduled or finished pod has nothing to stop: it goes at once.
+    if not spec.get("nodeName") or phase in ("Succeeded", "Failed"):
+        return 0
+    if requested is None:
+        requested = spec.get("terminationGracePeriodSeconds", 30)
+    return max(0, int(requested))
+
+
+def purge(cluster):
+    """Remove every object of the cluster (a reset), each with its DELETED change."""
+    with transaction.atomic():
+        _lock(cluster)
+        for row in cluster.api_objects.order_by("-id"):
+            _remove(cluster, kinds.get(row.kind, row.group), row)
+
+
+# The Clock is the SimClock row seen as an object.
+
+def _clock_object(cluster, name=clock_kind.NAME):
+    kind = kinds.get("Clock", "kubelab.io")
+    if name != clock_kind.NAME:
+        raise NotFound.of(kind.plural, name, kind.group)
+    cluster.clock.refresh_from_db()
+    return kind.to_object(cluster, cluster.clock)
+
+
+def _update_clock(cluster, kind, obj, dry_run):
+    from cluster.models import SimClock
+
+    ctx = Context(cluster, cluster.clock.now)
+    errors = kind.validate(obj, ctx)
+    if errors:
+        raise Invalid(kind.kind, obj["metadata"].get("name", ""), errors, group=kind.group)
+    with transaction.atomic():
+        clock = SimClock.objects.select_for_update().get(cluster=cluster)
+        expected = obj["metadata"].get("resourceVersion")
+        if expected and str(expected) != str(clock.resource_version):
+            raise Conflict.stale(kind.plural, clock_kind.NAME, kind.group)
+        spec = obj.get("spec") or {}
+        paused, speed = spec.get("paused", clock.paused), spec.get("speed", clock.speed)
+        if (paused, speed) == (clock.paused, clock.speed):
+            return Written(kind.to_object(cluster, clock), [], "unchanged")
+        if dry_run:
+            clock.paused, clock.speed = paused, speed
+            return Written(kind.to_object(cluster, clock), [], "configured")
+        SimClock.objects.filter(pk=clock.pk).update(
+            paused=paused, speed=speed, resource_version=clock.resource_version + 1)
+        clock.refresh_from_db()
+        cluster.clock = clock
+        result = kind.to_object(cluster, clock)
+        publish.clock_changed(cluster.name, result)
+    return Written(result, [], "configured")
+
+
+def step_clock(cluster, seconds):
+    """Ask the reconciler to advance a paused clock by `seconds` (the board's step button)."""
+    from django.db.models import F
+
+    from cluster.models import SimClock
+
+    SimClock.objects.filter(cluster=cluster).update(pending_step=F("pending_step") + seconds)

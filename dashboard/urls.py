@@ -1,0 +1,12 @@
+from django.urls import path
+
+from dashboard import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("clusters/new", views.create_cluster, name="create-cluster"),
+    path("clusters/<slug:cluster>/", views.board, name="board"),
+    path("clusters/<slug:cluster>/reset", views.reset_cluster, name="reset-cluster"),
+    path("clusters/<slug:cluster>/apply", views.apply_manifests, name="apply"),
+    path("clusters/<slug:cluster>/clock/step", views.step_clock, name="step-clock"),
+]

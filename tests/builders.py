@@ -1,0 +1,36 @@
+"""Builders for manifests: the smallest objects that say what a test is about."""
+
+
+def make_pod(name="kubia", *, namespace=None, image="luksa/kubia", labels=None, node_name=None,
+             requests=None, node_selector=None, ports=None, containers=None, **spec):
+    metadata = {"name": name}
+    if namespace:
+        metadata["namespace"] = namespace
+    if labels:
+        metadata["labels"] = labels
+    container = {"name": name.split("-")[0][:63] or "main", "image": image}
+    if requests:
+        container["resources"] = {"requests": requests}
+    if ports:
+        container["ports"] = [{"containerPort": p} for p in ports]
+    pod_spec = {"containers": containers or [container], **spec}
+    if node_name:
+        pod_spec["nodeName"] = node_name
+    if node_selector:
+        pod_spec["nodeSelector"] = node_selector
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": pod_spec}
+
+
+def make_node(name, *, labels=None, capacity=None, unschedulable=False):
+    node = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name}, "spec": {}}
+    if labels:
+        node["metadata"]["labels"] = labels
+    if capacity:
+        node["status"] = {"capacity": capacity}
+    if unschedulable:
+        node["spec"]["unschedulable"] = True
+    return node
+
+
+def make_namespace(name):
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
