@@ -42,12 +42,17 @@ class FieldError:
         return cls(field, "FieldValueDuplicate", "", value, True, hint)
 
     @classmethod
+    def duplicate_field(cls, field, hint=""):
+        """A key written twice in one map: the strict decoder's `duplicate field "name"`."""
+        return cls(field, "FieldValueDuplicateField", "", hint=hint)
+
+    @classmethod
     def forbidden(cls, field, detail):
         return cls(field, "FieldValueForbidden", detail)
 
     @classmethod
     def unknown(cls, field, hint=""):
-        # The strict decoder's wording, not a field.Error: see strict_decoding_message().
+        # The strict decoder's wording, not a field.Error's: `unknown field "spec.foo"`.
         return cls(field, "FieldValueUnknown", "", hint=hint)
 
     @classmethod
@@ -70,9 +75,12 @@ class FieldError:
             "FieldValueTypeInvalid": "Invalid value",
             "FieldValueUnknown": "unknown field",
             "FieldValueTooLong": "Too long",
+            "FieldValueDuplicateField": "duplicate field",
         }[self.type]
         if self.type == "FieldValueUnknown":
             return f'unknown field "{self.field}"'
+        if self.type == "FieldValueDuplicateField":
+            return f'duplicate field "{self.field.rsplit(".", 1)[-1]}"'
         text = head
         if self.has_value:
             text += f": {format_value(self.value)}"
@@ -81,7 +89,7 @@ class FieldError:
         return text
 
     def __str__(self):
-        if self.type == "FieldValueUnknown":
+        if self.type in ("FieldValueUnknown", "FieldValueDuplicateField") or not self.field:
             return self.message
         return f"{self.field}: {self.message}"
 

@@ -40,3 +40,13 @@ def cluster(db):
 @pytest.fixture
 def clock(cluster):
     return ManualClock(cluster)
+
+
+@pytest.fixture(scope="session")
+def live_kubelab(tmp_path_factory):
+    """A kubelab server (daphne + in-process reconciler + demo cluster) on a loopback port."""
+    from tests.live import LiveServer
+
+    server = LiveServer(tmp_path_factory.mktemp("live")).start()
+    yield server
+    server.stop()

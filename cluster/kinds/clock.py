@@ -4,11 +4,25 @@ Not stored as an ApiObject: it is the cluster's SimClock row seen as an object, 
 the API and kubectl can pause it and change its speed.
 """
 
+from cluster import schema
 from cluster.errors import FieldError
 from cluster.kinds import Kind, register
 
 NAME = "cluster"
 MAX_SPEED = 100
+
+schema.register_model("KubelabV1Clock", {
+    "apiVersion": "str", "kind": "str", "metadata": "V1ObjectMeta",
+    "spec": ("KubelabV1ClockSpec", "What the learner sets: pause and speed."),
+    "status": ("KubelabV1ClockStatus", "What the reconciler reports."),
+})
+schema.register_model("KubelabV1ClockSpec", {
+    "paused": ("bool", "While true, simulated time stands still (the board can still step it)."),
+    "speed": ("int", f"Simulated seconds per wall second, 1 to {MAX_SPEED}."),
+})
+schema.register_model("KubelabV1ClockStatus", {
+    "now": ("datetime", "The cluster's simulated time."),
+})
 
 
 @register

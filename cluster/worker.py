@@ -1,0 +1,87 @@
+"""The loop around engine ticks, and the leases that split clusters between workers.
+
+`Reconciler.step(wall_elapsed)` is one unit of work: renew leases, then tick each held cluster
+by the simulated time that has passed. The commands (`serve`, `reconcile`) only loop around it.
+"""
+
+import datetime as dt
+import logging
+import math
+import os
+import socket
+
+from django.db import close_old_connections
+from django.db.models import Q
+
+from cluster import engine
+from cluster.models import Cluster
+
+log = logging.getLogger(__name__)
+
+LEASE_SECONDS = 10
+
+
+def wall_now():
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def default_holder():
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class Reconciler:
+    """Ticks the clusters this process holds a lease on.
+
+    With `exclusive=False` (the in-process reconciler of `make run`) it ticks every cluster;
+    several `manage.py reconcile` workers share clusters fairly: each claims free or expired
+    leases up to its share and gives back what exceeds it.
+    """
+
+    def __init__(self, holder=None, exclusive=True, lease_seconds=LEASE_SECONDS):
+        self.holder = holder or default_holder()
+        self.exclusive = exclusive
+        self.lease = dt.timedelta(seconds=lease_seconds)
+
+    def claim(self):
+        """Renew and take leases; return the clusters this holder now ticks."""
+        now = wall_now()
+        if not self.exclusive:
+            return list(Cluster.objects.select_related("clock"))
+        total = Cluster.objects.count()
+        others = set(Cluster.objects.filter(lease_until__gt=now).exclude(lease_holder=self.holder)
+                     .exclude(lease_holder="").values_list("lease_holder", flat=True))
+        share = math.ceil(total / (len(others) + 1)) if total else 0
+        mine = Cluster.objects.filter(lease_holder=self.holder, lease_until__gt=now)
+        mine.update(lease_until=now + self.lease)
+        held = list(mine.order_by("name").values_list("pk", flat=True))
+        if len(held) > share:
+            Cluster.objects.filter(pk__in=held[share:]).update(lease_holder="", lease_until=None)
+            held = held[:share]
+        free = (Cluster.objects.filter(Q(lease_holder="") | Q(lease_until__isnull=True) |
+                                       Q(lease_until__lte=now))
+                .order_by("name").values_list("pk", flat=True))
+        for pk in free:
+            if len(held) >= share:
+                break
+            # Conditional update: if another worker took it first, this changes no row.
+            taken = (Cluster.objects.filter(pk=pk)
+                     .filter(Q(lease_holder="") | Q(lease_until__isnull=True) |
+                             Q(lease_until__lte=now))
+                     .update(lease_holder=self.holder, lease_until=now + self.lease))
+            if taken:
+                held.append(pk)
+        return list(Cluster.objects.filter(pk__in=held).select_related("clock"))
+
+    def step(self, wall_elapsed):
+        """Tick every held cluster once; return how many were ticked."""
+        close_old_connections()
+        clusters = self.claim()
+        for cluster in clusters:
+            try:
+                engine.run_due(cluster, wall_elapsed)
+            except Exception:
+                log.exception("tick failed for cluster %s", cluster.name)
+        return len(clusters)
+
+    def release(self):
+        Cluster.objects.filter(lease_holder=self.holder).update(lease_holder="", lease_until=None)
