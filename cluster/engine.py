@@ -9,9 +9,10 @@ a tick cut short is simply finished by the next.
 import datetime as dt
 import logging
 
+from django.conf import settings
 from django.db import transaction
 
-from cluster import publish
+from cluster import publish, store
 from cluster.controllers import kubelet, namespaces, nodes, scheduler
 from cluster.kinds import get as get_kind
 from cluster.models import Cluster, SimClock
@@ -48,6 +49,7 @@ def tick(cluster, seconds=0.0):
                     reconcile(cluster, clock.now)
             except Exception:
                 log.exception("controller %s failed on cluster %s", name, cluster.name)
+        store.compact(cluster, settings.CHANGE_LOG_KEEP)
         publish.clock_changed(cluster.name, get_kind("Clock", "kubelab.io").to_object(cluster, clock))
     return clock.now
 

@@ -650,6 +650,20 @@ def _grace_period(kind, body, requested):
     return max(0, int(requested))
 
 
+def compact(cluster, keep):
+    """Drop changes older than the latest `keep`, as etcd compaction does; watches and
+    websockets resuming from before the cut get 410 Expired or a fresh snapshot."""
+    latest = current_rv(cluster)
+    threshold = latest - keep
+    # Compact in strides, not on every tick: one DELETE per 1,000 changes at most.
+    if threshold < cluster.compacted_rv + 1000:
+        return 0
+    deleted, _ = Change.objects.filter(cluster=cluster, id__lte=threshold).delete()
+    Cluster.objects.filter(pk=cluster.pk).update(compacted_rv=threshold)
+    cluster.compacted_rv = threshold
+    return deleted
+
+
 def purge(cluster):
     """Remove every object of the cluster (a reset), each with its DELETED change."""
     with transaction.atomic():

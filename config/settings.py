@@ -119,6 +119,9 @@ RECONCILER = envchoice("RECONCILER", "inprocess", ("inprocess", "worker"))
 # Wall seconds between reconciler ticks.
 TICK_INTERVAL = float(env("TICK_INTERVAL", "0.25"))
 
+# Changes kept per cluster for watches and reconnecting boards to resume from.
+CHANGE_LOG_KEEP = envint("CHANGE_LOG_KEEP", 200_000)
+
 HOST = env("HOST", "127.0.0.1")
 PORT = envint("PORT", 8000)
 
