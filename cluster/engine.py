@@ -45,7 +45,7 @@ def tick(cluster, seconds=0.0):
         cluster.clock = clock
         for name, reconcile in CONTROLLERS:
             try:
-                with transaction.atomic():
+                with transaction.atomic(), store.batched_events():
                     reconcile(cluster, clock.now)
             except Exception:
                 log.exception("controller %s failed on cluster %s", name, cluster.name)

@@ -143,3 +143,29 @@ class Change(models.Model):
         obj = self.object
         obj["metadata"]["resourceVersion"] = str(self.id)
         return {"type": self.type, "object": obj}
+
+
+class KindManager(models.Manager):
+    """The objects of one kind: what each kind's proxy model (and so its admin page) lists."""
+
+    def __init__(self, kind, group=""):
+        super().__init__()
+        self.kind, self.group = kind, group
+
+    def get_queryset(self):
+        return ApiObjectQuerySet(self.model, using=self._db).filter(kind=self.kind,
+                                                                    group=self.group)
+
+
+def _proxy(kind, group="", plural=None):
+    meta = type("Meta", (), {"proxy": True, "verbose_name": kind,
+                             "verbose_name_plural": plural or f"{kind}s"})
+    return type(kind, (ApiObject,), {"__module__": __name__, "Meta": meta,
+                                     "objects": KindManager(kind, group)})
+
+
+# One proxy model per kind, so the Django admin has a page per kind.
+Pod = _proxy("Pod")
+Node = _proxy("Node")
+Namespace = _proxy("Namespace")
+Event = _proxy("Event")

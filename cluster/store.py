@@ -5,10 +5,11 @@ kind, refuse a stale resourceVersion (Conflict), append to the change log (whose
 the object's resourceVersion), and notify listeners after commit.
 """
 
-import copy
+import contextlib
 import datetime as dt
 import json
 import random
+import threading
 import uuid
 from dataclasses import dataclass, field
 
@@ -64,6 +65,11 @@ def parse_timestamp(text):
 
 def now_of(cluster):
     return cluster.clock.now
+
+
+def clone(obj):
+    """A deep copy of a JSON object: a JSON round trip is several times faster than deepcopy."""
+    return json.loads(json.dumps(obj))
 
 
 def random_suffix(length=5):
@@ -131,7 +137,7 @@ def create(cluster, obj, *, namespace=None, dry_run=False, field_validation="Str
     3. Place it in its namespace, generate a name if asked, default, validate.
     4. Unless `dry_run`, insert it and its ADDED change; notify after commit.
     """
-    obj = copy.deepcopy(obj)
+    obj = clone(obj)
     kind, warnings = _resolve(obj)
     warnings += _check_fields(kind, obj, field_validation)
     ctx = Context(cluster, now or now_of(cluster))
@@ -159,23 +165,23 @@ def create(cluster, obj, *, namespace=None, dry_run=False, field_validation="Str
     meta["creationTimestamp"] = ctx.timestamp
     if kind.has_generation:
         meta["generation"] = 1
-    if dry_run:
-        meta.pop("uid")
-        return Written(obj, warnings, "created")
     with transaction.atomic():
         _lock(cluster)
         if kind.namespaced:
             _require_namespace_open(cluster, kind, meta["namespace"], meta["name"])
-        exists = ApiObject.objects.filter(
-            cluster=cluster, group=kind.group, kind=kind.kind,
-            namespace=meta.get("namespace", ""), name=meta["name"]).exists()
-        if exists:
-            raise AlreadyExists.of(kind.plural, meta["name"], kind.group)
+        if dry_run:
+            # A dry run answers what the real create would, name clash included.
+            if _exists(cluster, kind, meta.get("namespace", ""), meta["name"]):
+                raise AlreadyExists.of(kind.plural, meta["name"], kind.group)
+            return Written(obj, warnings, "created")
         row = ApiObject(cluster=cluster, group=kind.group, kind=kind.kind,
                         namespace=meta.get("namespace", ""), name=meta["name"],
                         uid=meta["uid"])
         try:
-            _save(cluster, kind, row, obj, Change.ADDED, created=True)
+            # The unique constraint answers "does it exist?"; the savepoint undoes the change
+            # row written before the clash.
+            with transaction.atomic():
+                _save(cluster, kind, row, obj, Change.ADDED, created=True)
         except IntegrityError:
             raise AlreadyExists.of(kind.plural, meta["name"], kind.group) from None
     return Written(row.body, warnings, "created")
@@ -188,7 +194,7 @@ def update(cluster, obj, *, namespace=None, name=None, subresource=None, dry_run
     The main resource keeps the stored status; the "status" subresource changes only status;
     "binding" only sets spec.nodeName (the scheduler's and DaemonSet controller's way in).
     """
-    obj = copy.deepcopy(obj)
+    obj = clone(obj)
     kind, warnings = _resolve(obj)
     warnings += _check_fields(kind, obj, field_validation)
     meta = obj.setdefault("metadata", {})
@@ -204,12 +210,12 @@ def update(cluster, obj, *, namespace=None, name=None, subresource=None, dry_run
         return _update_clock(cluster, kind, obj, dry_run)
     with transaction.atomic():
         _lock(cluster)
-        row = _locked_row(cluster, kind, meta.get("namespace", ""), name)
+        row = _locked_row(cluster, kind, meta.get("namespace", ""), name, meta.get("uid"))
         expected = meta.get("resourceVersion")
         if expected and str(expected) != str(row.resource_version):
             raise Conflict.stale(kind.plural, name, kind.group)
         ctx = Context(cluster, now or now_of(cluster))
-        new = _merge_for_update(kind, row.body, obj, subresource)
+        new = _merge_for_update(kind, row.body, obj, subresource, ctx)
         if subresource is None:
             kind.default(new, ctx)
         if subresource == "binding" and (row.body.get("spec") or {}).get("nodeName"):
@@ -259,8 +265,8 @@ def apply(cluster, obj, *, namespace=None, dry_run=False, now=None):
     Like kubectl's client-side apply, the manifest is kept in the last-applied annotation, so
     a field removed from the manifest is removed from the object.
     """
-    obj = copy.deepcopy(obj)
-    kind, _warnings = _resolve(copy.deepcopy(obj))
+    obj = clone(obj)
+    kind, _warnings = _resolve(clone(obj))
     meta = obj.setdefault("metadata", {})
     target_ns = (meta.get("namespace") or namespace or "default") if kind.namespaced else ""
     if kind.namespaced:
@@ -301,20 +307,25 @@ def delete(cluster, kind, namespace, name, *, grace_period=None, propagation=Non
         _lock(cluster)
         row = _locked_row(cluster, kind, namespace if kind.namespaced else "", name)
         meta = row.body["metadata"]
+        # BeforeDelete's wording, which names the kind (not the resource) in the message.
         preconditions = preconditions or {}
+        qualified = f"{kind.kind}.{kind.group}" if kind.group else kind.kind
         if preconditions.get("uid") and preconditions["uid"] != meta["uid"]:
             raise Conflict(
-                f"Precondition failed: UID in precondition: {preconditions['uid']}, "
-                f"UID in object meta: {meta['uid']}", details={"name": name, "kind": kind.plural})
+                f'Operation cannot be fulfilled on {qualified} "{name}": the UID in the '
+                f"precondition ({preconditions['uid']}) does not match the UID in record "
+                f"({meta['uid']}). The object might have been deleted and then recreated",
+                details={"name": name, "kind": kind.kind})
         if preconditions.get("resourceVersion") and \
                 str(preconditions["resourceVersion"]) != str(row.resource_version):
             raise Conflict(
-                "Precondition failed: ResourceVersion in precondition: "
-                f"{preconditions['resourceVersion']}, ResourceVersion in object meta: "
-                f"{row.resource_version}", details={"name": name, "kind": kind.plural})
+                f'Operation cannot be fulfilled on {qualified} "{name}": the ResourceVersion '
+                f"in the precondition ({preconditions['resourceVersion']}) does not match the "
+                f"ResourceVersion in record ({row.resource_version}). The object might have "
+                "been modified", details={"name": name, "kind": kind.kind})
         ctx = Context(cluster, now or now_of(cluster))
         grace = _grace_period(kind, row.body, grace_period)
-        body = copy.deepcopy(row.body)
+        body = clone(row.body)
         if grace > 0 or body["metadata"].get("finalizers") or kind.kind == "Namespace":
             if meta.get("deletionTimestamp"):
                 # Already terminating: a shorter grace period may still bring the end forward.
@@ -361,7 +372,7 @@ def record_event(cluster, involved, type_, reason, message, *, component, host=N
         for row in earlier[:20]:
             ev = row.body
             if ev.get("reason") == reason and ev.get("message") == message:
-                updated = copy.deepcopy(ev)
+                updated = clone(ev)
                 updated["count"] = ev.get("count", 1) + 1
                 updated["lastTimestamp"] = moment
                 return update(cluster, updated, now=now).object
@@ -394,7 +405,66 @@ def record_event(cluster, involved, type_, reason, message, *, component, host=N
         "reportingComponent": component,
         "reportingInstance": host or "",
     }
-    return create(cluster, event, now=now).object
+    # Built here, valid by construction, in the namespace of an object that exists: the
+    # checks of create() would only cost time on the reconciler's hottest path.
+    event["metadata"]["uid"] = str(uuid.uuid4())
+    event["metadata"]["creationTimestamp"] = moment
+    if _batch.events is not None:
+        _batch.events.append((cluster, event))
+        return event
+    kind = kinds.get("Event")
+    row = ApiObject(cluster=cluster, group="", kind="Event", namespace=namespace,
+                    name=event["metadata"]["name"], uid=event["metadata"]["uid"])
+    # Nothing in here refuses, so no savepoint is needed (an exception escaping a
+    # savepoint=False block would doom the caller's whole transaction).
+    with transaction.atomic(savepoint=False):
+        _save(cluster, kind, row, event, Change.ADDED, created=True)
+    return row.body
+
+
+class _Batch(threading.local):
+    events = None
+
+
+_batch = _Batch()
+
+
+@contextlib.contextmanager
+def batched_events():
+    """Within this block, events are written together at its end (two INSERTs in all).
+
+    A controller records one to five events per object it touches; written one by one they
+    are most of a busy tick's statements. Must be used inside a transaction.
+    """
+    if _batch.events is not None:
+        yield
+        return
+    _batch.events = []
+    try:
+        yield
+        pending = _batch.events
+    finally:
+        _batch.events = None
+    if pending:
+        _insert_events(pending)
+
+
+def _insert_events(pending):
+    changes = Change.objects.bulk_create([
+        Change(cluster=c, type=Change.ADDED, group="", kind="Event",
+               namespace=e["metadata"]["namespace"], name=e["metadata"]["name"], object=e)
+        for c, e in pending])
+    rows = []
+    for (c, event), change in zip(pending, changes):
+        event["metadata"]["resourceVersion"] = str(change.id)
+        rows.append(ApiObject(
+            cluster=c, group="", kind="Event", namespace=event["metadata"]["namespace"],
+            name=event["metadata"]["name"], uid=event["metadata"]["uid"],
+            resource_version=change.id, labels={}, body=event,
+            owner_uid=event["involvedObject"].get("uid") or ""))
+    ApiObject.objects.bulk_create(rows)
+    for c in {c.name for c, _ in pending}:
+        publish.changes_committed(c)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -428,8 +498,8 @@ def _json_patch_error(exc):
 def merge_patch(target, patch):
     """RFC 7386 JSON merge patch: maps merge, null deletes, anything else replaces."""
     if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    result = copy.deepcopy(target) if isinstance(target, dict) else {}
+        return clone(patch)
+    result = clone(target) if isinstance(target, dict) else {}
     for key, value in patch.items():
         if value is None:
             result.pop(key, None)
@@ -535,8 +605,8 @@ def _validate(kind, obj, ctx, old=None):
         raise Invalid(kind.kind, name, errors, group=kind.group)
 
 
-def _merge_for_update(kind, stored, incoming, subresource):
-    new = copy.deepcopy(incoming)
+def _merge_for_update(kind, stored, incoming, subresource, ctx):
+    new = clone(incoming)
     meta = new["metadata"]
     old_meta = stored["metadata"]
     for managed in ("uid", "creationTimestamp", "deletionTimestamp",
@@ -547,15 +617,21 @@ def _merge_for_update(kind, stored, incoming, subresource):
             meta.pop(managed, None)
     meta.pop("resourceVersion", None)
     if subresource == "status":
-        result = copy.deepcopy(stored)
+        result = clone(stored)
         result["status"] = new.get("status") or {}
         return result
     if subresource == "binding":
-        result = copy.deepcopy(stored)
+        # As the API server's Binding: set the node and the PodScheduled condition together.
+        result = clone(stored)
         result["spec"]["nodeName"] = (new.get("spec") or {}).get("nodeName")
+        status = result.setdefault("status", {})
+        status["conditions"] = [c for c in status.get("conditions") or []
+                                if c.get("type") != "PodScheduled"]
+        status["conditions"].append({"type": "PodScheduled", "status": "True",
+                                     "lastProbeTime": None, "lastTransitionTime": ctx.timestamp})
         return result
     if kind.has_status:
-        new["status"] = copy.deepcopy(stored.get("status") or {})
+        new["status"] = clone(stored.get("status") or {})
     return new
 
 
@@ -574,12 +650,30 @@ def _lock(cluster):
         Cluster.objects.select_for_update().filter(pk=cluster.pk).values_list("pk").first()
 
 
-def _locked_row(cluster, kind, namespace, name):
+def _locked_row(cluster, kind, namespace, name, uid=None):
+    """The stored row; by uid when the caller knows it (one indexed lookup), else by name."""
+    if uid:
+        row = ApiObject.objects.filter(uid=uid).first()
+        if row is not None and (row.cluster_id, row.group, row.kind, row.namespace, row.name) == (
+                cluster.pk, kind.group, kind.kind, namespace, name):
+            return row
     try:
-        return ApiObject.objects.get(cluster=cluster, group=kind.group, kind=kind.kind,
-                                     namespace=namespace, name=name)
+        row = ApiObject.objects.get(cluster=cluster, group=kind.group, kind=kind.kind,
+                                    namespace=namespace, name=name)
     except ApiObject.DoesNotExist:
         raise NotFound.of(kind.plural, name, kind.group) from None
+    if uid and str(row.uid) != str(uid):
+        # The object was deleted and recreated under the same name since the caller read it.
+        raise Conflict(
+            f'Operation cannot be fulfilled on {kind.group_resource} "{name}": Precondition '
+            f"failed: UID in precondition: {uid}, UID in object meta: {row.uid}",
+            details={"name": name, "kind": kind.plural})
+    return row
+
+
+def _exists(cluster, kind, namespace, name):
+    return ApiObject.objects.filter(cluster=cluster, group=kind.group, kind=kind.kind,
+                                    namespace=namespace, name=name).exists()
 
 
 def _require_namespace_open(cluster, kind, namespace, name):

@@ -180,15 +180,10 @@ def reconcile(cluster, now):
 
 
 def bind(cluster, pod, decision, now):
+    """Bind through the binding subresource, which also sets PodScheduled, and say why."""
     meta = pod["metadata"]
     bound = {**pod, "spec": {**pod["spec"], "nodeName": decision.node}}
     bound = store.update(cluster, bound, subresource="binding", now=now).object
-    status = dict(bound.get("status") or {})
-    status["conditions"] = _set_condition(status.get("conditions"), {
-        "type": "PodScheduled", "status": "True", "lastProbeTime": None,
-        "lastTransitionTime": store.timestamp(now)})
-    bound = store.update(cluster, {**bound, "status": status}, subresource="status",
-                         now=now).object
     store.record_event(
         cluster, bound, "Normal", "Scheduled",
         f"Successfully assigned {meta['namespace']}/{meta['name']} to {decision.node} "
