@@ -32,6 +32,16 @@ class Cluster(models.Model):
         return self.name
 
 
+class Worker(models.Model):
+    """A live reconciler worker; each takes a fair share of the clusters' leases."""
+
+    holder = models.CharField(max_length=200, unique=True)
+    seen_until = models.DateTimeField()
+
+    def __str__(self):
+        return self.holder
+
+
 class SimClock(models.Model):
     """The cluster's simulated time. Controllers read `now`; nothing reads the wall clock."""
 

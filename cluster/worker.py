@@ -14,7 +14,7 @@ from django.db import close_old_connections
 from django.db.models import Q
 
 from cluster import engine
-from cluster.models import Cluster
+from cluster.models import Cluster, Worker
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +48,11 @@ class Reconciler:
         if not self.exclusive:
             return list(Cluster.objects.select_related("clock"))
         total = Cluster.objects.count()
-        others = set(Cluster.objects.filter(lease_until__gt=now).exclude(lease_holder=self.holder)
-                     .exclude(lease_holder="").values_list("lease_holder", flat=True))
-        share = math.ceil(total / (len(others) + 1)) if total else 0
+        # Announce ourselves first, so a worker holding nothing yet still counts in the share.
+        Worker.objects.update_or_create(holder=self.holder,
+                                        defaults={"seen_until": now + self.lease})
+        workers = Worker.objects.filter(seen_until__gt=now).count()
+        share = math.ceil(total / workers) if total else 0
         mine = Cluster.objects.filter(lease_holder=self.holder, lease_until__gt=now)
         mine.update(lease_until=now + self.lease)
         held = list(mine.order_by("name").values_list("pk", flat=True))
@@ -85,3 +87,4 @@ class Reconciler:
 
     def release(self):
         Cluster.objects.filter(lease_holder=self.holder).update(lease_holder="", lease_until=None)
+        Worker.objects.filter(holder=self.holder).delete()
