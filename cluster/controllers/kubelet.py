@@ -12,7 +12,7 @@ from collections import defaultdict
 
 import logging
 
-from cluster import store
+from cluster import images, store
 from cluster.errors import ApiError, Conflict, NotFound
 from cluster.kinds import node as node_kind
 from cluster.models import ApiObject
@@ -20,13 +20,6 @@ from cluster.models import ApiObject
 log = logging.getLogger(__name__)
 
 COMPONENT = "kubelet"
-
-
-def image_id(image):
-    name = image if "/" in image.split(":")[0] else f"docker.io/library/{image}"
-    if not name.startswith("docker.io/") and name.count("/") == 1:
-        name = f"docker.io/{name}"
-    return name.split("@")[0] if "@" in name else name
 
 
 def condition(type_, status, now, **extra):
@@ -78,7 +71,7 @@ def running_status(pod, now):
     status["conditions"] = set_conditions(status.get("conditions"), [
         condition("Ready", "True", now), condition("ContainersReady", "True", now)])
     status["containerStatuses"] = [{
-        "name": c["name"], "image": c["image"], "imageID": image_id(c["image"]),
+        "name": c["name"], "image": c["image"], "imageID": images.image_id(c["image"]),
         "containerID": f"containerd://{pod['metadata']['uid'].replace('-', '')}{i:02d}",
         "ready": True, "restartCount": 0, "started": True,
         "state": {"running": {"startedAt": now}}, "lastState": {},
@@ -180,7 +173,8 @@ def start(cluster, pod, now, stamp):
     for c in pod["spec"]["containers"]:
         for reason, message in (
             ("Pulled", f'Successfully pulled image "{c["image"]}" in {took:g}s '
-                       f"({took:g}s including waiting)"),
+                       f"({took:g}s including waiting). Image size: {images.size(c['image'])} "
+                       "bytes."),
             ("Created", f"Created container {c['name']}"),
             ("Started", f"Started container {c['name']}"),
         ):

@@ -20,8 +20,10 @@ from cluster.models import ApiObject
 log = logging.getLogger(__name__)
 
 COMPONENT = "default-scheduler"
-# Failures that evicting lower-priority pods could cure; the rest it cannot.
-RESOURCE_REASONS = ("Insufficient cpu", "Insufficient memory", "Too many pods")
+# Failures that evicting lower-priority pods could cure (the filters return Unschedulable,
+# not UnschedulableAndUnresolvable); preemption is not helpful for the rest.
+PREEMPTION_MAY_HELP = ("Insufficient cpu", "Insufficient memory", "Too many pods",
+                       "node(s) didn't have free ports for the requested pod ports")
 
 
 @dataclass
@@ -118,18 +120,19 @@ def filter_node(pod, node, usage):
 def unschedulable_message(total, reasons):
     """kube-scheduler's FitError text: '0/3 nodes are available: 3 Insufficient cpu. ...'"""
     counts = Counter(r for node_reasons in reasons.values() for r in node_reasons)
-    histogram = ", ".join(f"{n} {r}" for r, n in sorted(counts.items(), key=lambda kv: kv[0]))
+    # FitError sorts the whole "<count> <reason>" strings, so counts order before reasons.
+    histogram = ", ".join(sorted(f"{n} {r}" for r, n in counts.items()))
     message = f"0/{total} nodes are available: {histogram}." if histogram else \
         f"0/{total} nodes are available."
     if total == 0:
         return "no nodes available to schedule pods"
-    helpful = sum(1 for rs in reasons.values() if rs and all(r in RESOURCE_REASONS for r in rs))
+    helpful = sum(1 for rs in reasons.values() if rs and all(r in PREEMPTION_MAY_HELP for r in rs))
     parts = []
     if helpful:
         parts.append(f"{helpful} No preemption victims found for incoming pod")
     if total - helpful:
         parts.append(f"{total - helpful} Preemption is not helpful for scheduling")
-    return f"{message} preemption: 0/{total} nodes are available: {', '.join(parts)}."
+    return f"{message} preemption: 0/{total} nodes are available: {', '.join(sorted(parts))}."
 
 
 def plan(pod, nodes, usage):
