@@ -165,6 +165,8 @@ def _got(value) -> str:
         return "a map"
     if isinstance(value, (_dt.date, _dt.datetime)):
         return "a date"
+    if value is None:
+        return "nothing (an empty list item)"
     return "a " + t.__name__
 
 
@@ -211,7 +213,8 @@ def _check_value(value, ct, path, frame, errors):
             return
         sub = ct[1]
         for i, item in enumerate(value):
-            if item is not None:
+            # An empty list item (`- ` alone) is a null: refused where an object belongs.
+            if item is not None or sub[0] == _MODEL:
                 _check_value(item, sub, f"{path}[{i}]", frame, errors)
     elif code == _MAP:
         if t is not dict:

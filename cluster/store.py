@@ -243,6 +243,8 @@ def patch(cluster, kind, namespace, name, body, content_type, *, subresource=Non
         patched = apply_patch(current, body, content_type)
         if not isinstance(patched, dict):
             raise BadRequest("the patch did not produce an object")
+        if not isinstance(patched.get("metadata", {}), dict):
+            raise BadRequest("metadata must be an object")
         meta = patched.setdefault("metadata", {})
         # A patch that names a resourceVersion is a precondition; otherwise it applies to the
         # version just read, and a concurrent write is retried on a fresh read.
@@ -560,14 +562,14 @@ def _check_fields(kind, obj, field_validation):
     errors = schema.check(obj, kind.model)
     unknown = [e for e in errors if e.type == "FieldValueUnknown"]
     typed = [e for e in errors if e.type != "FieldValueUnknown"]
+    meta = obj.get("metadata")
+    name = meta.get("name", "") if isinstance(meta, dict) else ""
     if typed:
-        raise Invalid(kind.kind, (obj.get("metadata") or {}).get("name", ""), typed,
-                      group=kind.group)
+        raise Invalid(kind.kind, name, typed, group=kind.group)
     if not unknown:
         return []
     if field_validation == "Strict":
-        raise StrictDecodingError(kind.kind, (obj.get("metadata") or {}).get("name", ""),
-                                  unknown)
+        raise StrictDecodingError(kind.kind, name, unknown)
     pruned = schema.prune(obj, kind.model)
     obj.clear()
     obj.update(pruned)

@@ -153,7 +153,7 @@ def test_accepted_shapes():
         container(ports=[{"containerPort": 8080.0}]),           # YAML 8080.0 reaches k8s as 8080
         container(livenessProbe={"httpGet": {"port": "http"}}),  # IntOrString
         container(resources={"limits": {"cpu": "500m", "memory": 1e9}}),
-        container(env=None, ports=[None]),                       # null means unset
+        container(env=None),                                     # null means unset
         pod(containers=[{"name": "a", "image": None}]),
         {"spec": {"template": {"spec": {"containers": []}}, "strategy": {
             "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": 0}}}},
@@ -269,3 +269,9 @@ def test_checking_a_typical_pod_is_fast():
     elapsed = time.perf_counter() - start
     print(f"\nschema.check(typical pod) x1000: {elapsed * 1000:.1f} ms "
           f"({elapsed * 1e6 / 1000:.1f} us each)")
+
+
+def test_an_empty_list_item_where_an_object_belongs_is_refused():
+    errors = schema.check(container(ports=[None]), "V1Pod")
+    assert [(e.field, e.detail) for e in errors] == [
+        ("spec.containers[0].ports[0]", "expected a map, got nothing (an empty list item)")]

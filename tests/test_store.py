@@ -7,7 +7,7 @@ import re
 import pytest
 
 from cluster import kinds, store
-from cluster.errors import AlreadyExists, Conflict, Forbidden, Invalid, NotFound
+from cluster.errors import AlreadyExists, BadRequest, Conflict, Forbidden, Invalid, NotFound
 from cluster.models import ApiObject, Change
 from tests.builders import make_namespace, make_pod
 from tests.conftest import START
@@ -517,3 +517,18 @@ def test_a_clock_update_from_a_stale_resource_version_is_a_conflict(cluster):
     store.update(cluster, fresh)
     stale["spec"]["speed"] = 10
     refused(Conflict, store.update, cluster, stale)
+
+
+def test_a_null_container_is_refused_not_crashed_on(cluster):
+    pod = make_pod("kubia")
+    pod["spec"]["containers"] = [None]
+    with pytest.raises(Invalid) as caught:
+        store.create(cluster, pod)
+    assert caught.value.errors[0].field == "spec.containers[0]"
+
+
+def test_a_patch_that_turns_metadata_into_a_list_is_a_bad_request(cluster):
+    store.create(cluster, make_pod("kubia"))
+    with pytest.raises(BadRequest):
+        store.patch(cluster, kinds.get("Pod"), "default", "kubia", {"metadata": []},
+                    store.MERGE_PATCH)

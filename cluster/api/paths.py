@@ -110,10 +110,8 @@ def resolve(group, version, rest):
     if not all(segments):
         raise not_found()
     namespace = None
-    if (segments[0] == "namespaces" and len(segments) >= 3 and not group
-            and not (len(segments) == 3 and segments[2] in NAMESPACE_SUBRESOURCES)):
-        namespace, segments = segments[1], segments[2:]
-    elif segments[0] == "namespaces" and len(segments) >= 3 and group:
+    namespace_own = not group and len(segments) == 3 and segments[2] in NAMESPACE_SUBRESOURCES
+    if segments[0] == "namespaces" and len(segments) >= 3 and not namespace_own:
         namespace, segments = segments[1], segments[2:]
     if len(segments) > 3:
         raise not_found()

@@ -1,0 +1,140 @@
+"""List filters from query parameters: fieldSelector and labelSelector.
+
+Field selectors are the API server's: each kind supports `metadata.name` and
+`metadata.namespace` plus its own field labels (pods: spec.nodeName, status.phase, ...), with
+`=`, `==` and `!=`, terms joined by commas; any other field is a 400 `field label not
+supported: X`, as Kubernetes 1.32 answers.
+"""
+
+from cluster.errors import BadRequest
+
+# Field labels per (group, kind) beyond metadata.name/namespace, from each kind's
+# GetAttrs/SelectableFields in Kubernetes 1.32 (pkg/registry/core/*/strategy.go).
+FIELD_LABELS = {
+    ("", "Pod"): ("spec.nodeName", "spec.restartPolicy", "spec.schedulerName",
+                  "spec.serviceAccountName", "spec.hostNetwork", "status.phase", "status.podIP",
+                  "status.nominatedNodeName"),
+    ("", "Node"): ("spec.unschedulable",),
+    ("", "Namespace"): ("status.phase",),
+    ("", "Event"): ("involvedObject.kind", "involvedObject.namespace", "involvedObject.name",
+                    "involvedObject.uid", "involvedObject.apiVersion",
+                    "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason",
+                    "reportingComponent", "source", "type"),
+}
+COMMON_FIELD_LABELS = ("metadata.name", "metadata.namespace")
+
+
+def _field_value(obj, label):
+    if label == "source":                 # events: source.component, as the registry does
+        value = (obj.get("source") or {}).get("component")
+    else:
+        value = obj
+        for part in label.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+def _split_unescaped(text, sep):
+    """Split on `sep` not preceded by a backslash escape; the escapes stay in the parts."""
+    parts, current, i = [], [], 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\" and i + 1 < len(text):
+            current.append(text[i:i + 2])
+            i += 2
+            continue
+        if ch == sep:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+        i += 1
+    parts.append("".join(current))
+    return parts
+
+
+def _unescape(value, selector):
+    out, i = [], 0
+    while i < len(value):
+        ch = value[i]
+        if ch == "\\":
+            if i + 1 >= len(value) or value[i + 1] not in "\\,=":
+                raise BadRequest(f"invalid field selector: '{selector}'; invalid escape "
+                                 f"sequence in '{value}'")
+            out.append(value[i + 1])
+            i += 2
+            continue
+        if ch in ",=":
+            raise BadRequest(f"invalid field selector: '{selector}'; unescaped '{ch}' in "
+                             f"'{value}'")
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def parse_field_selector(kind, selector):
+    """[(label, op, value)] for a field selector string; op is '=' or '!='."""
+    terms = []
+    if not selector:
+        return terms
+    allowed = COMMON_FIELD_LABELS + FIELD_LABELS.get((kind.group, kind.kind), ())
+    for term in _split_unescaped(selector, ","):
+        if not term:
+            continue
+        for i in range(len(term)):
+            if term.startswith(("!=", "=="), i):
+                label, op, value = term[:i], term[i:i + 2], term[i + 2:]
+                break
+            if term[i] == "=":
+                label, op, value = term[:i], "=", term[i + 1:]
+                break
+        else:
+            raise BadRequest(f"invalid selector: '{selector}'; can't understand '{term}'")
+        label = label.strip()
+        if label not in allowed:
+            raise BadRequest(f"field label not supported: {label}")
+        terms.append((label, "!=" if op == "!=" else "=", _unescape(value, selector)))
+    return terms
+
+
+def parse_label_selector(selector):
+    """[(key, value)] for a label selector of equality terms.
+
+    TODO issue 3: the full grammar (`k`, `!k`, `k!=v`, `k in (a,b)`, `k notin (a,b)`) belongs
+    in cluster/selectors.py, shared with the board and the controllers; this is the seam.
+    """
+    terms = []
+    if not selector:
+        return terms
+    for term in selector.split(","):
+        term = term.strip()
+        if not term:
+            continue
+        if "!=" in term or "=" not in term or "(" in term:
+            raise BadRequest(f"unable to parse requirement: label selector term '{term}': "
+                             "kubelab supports only key=value terms for now")
+        key, _, value = term.partition("==") if "==" in term else term.partition("=")
+        terms.append((key.strip(), value.strip()))
+    return terms
+
+
+def matcher(kind, label_selector=None, field_selector=None):
+    """A predicate obj -> bool for store.list_objects, or None when nothing filters."""
+    fields = parse_field_selector(kind, field_selector)
+    labels = parse_label_selector(label_selector)
+    if not fields and not labels:
+        return None
+
+    def match(obj):
+        have = (obj.get("metadata") or {}).get("labels") or {}
+        for key, value in labels:
+            if have.get(key) != value:
+                return False
+        for label, op, value in fields:
+            if (_field_value(obj, label) == value) != (op == "="):
+                return False
+        return True
+
+    return match
