@@ -76,7 +76,6 @@ class Reconciler:
 
     def step(self, wall_elapsed):
         """Tick every held cluster once; return how many were ticked."""
-        close_old_connections()
         clusters = self.claim()
         for cluster in clusters:
             try:
@@ -84,6 +83,14 @@ class Reconciler:
             except Exception:
                 log.exception("tick failed for cluster %s", cluster.name)
         return len(clusters)
+
+    def step_in_loop(self, wall_elapsed):
+        """`step` for long-running loops: drop a database connection that has gone bad."""
+        close_old_connections()
+        try:
+            return self.step(wall_elapsed)
+        finally:
+            close_old_connections()
 
     def release(self):
         Cluster.objects.filter(lease_holder=self.holder).update(lease_holder="", lease_until=None)

@@ -31,7 +31,7 @@ class Command(BaseCommand):
         try:
             while not self.stopping:
                 now = time.monotonic()
-                reconciler.step(now - last)
+                reconciler.step_in_loop(now - last)
                 last = now
                 if once:
                     break

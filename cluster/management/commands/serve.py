@@ -24,7 +24,7 @@ async def reconcile_forever(interval):
     # One thread for all ticks: one database connection, and the server's request thread is
     # never blocked by a long tick.
     executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="tick")
-    step = sync_to_async(reconciler.step, thread_sensitive=False, executor=executor)
+    step = sync_to_async(reconciler.step_in_loop, thread_sensitive=False, executor=executor)
     last = time.monotonic()
     while True:
         started = time.monotonic()
