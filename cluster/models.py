@@ -111,6 +111,7 @@ class ApiObject(models.Model):
             models.Index(fields=["cluster", "kind", "namespace"]),
             models.Index(fields=["cluster", "kind", "node_name"]),
             models.Index(fields=["cluster", "kind", "phase"]),
+            models.Index(fields=["cluster", "kind", "deleting"]),
         ]
         verbose_name = "object"
 

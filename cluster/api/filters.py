@@ -1,11 +1,13 @@
 """List filters from query parameters: fieldSelector and labelSelector.
 
-Field selectors are the API server's: each kind supports `metadata.name` and
+Label selectors are the full `kubectl -l` language (cluster.selectors). Field selectors are
+the API server's: each kind supports `metadata.name` and
 `metadata.namespace` plus its own field labels (pods: spec.nodeName, status.phase, ...), with
 `=`, `==` and `!=`, terms joined by commas; any other field is a 400 `field label not
 supported: X`, as Kubernetes 1.32 answers.
 """
 
+from cluster import selectors
 from cluster.errors import BadRequest
 
 # Field labels per (group, kind) beyond metadata.name/namespace, from each kind's
@@ -99,39 +101,19 @@ def parse_field_selector(kind, selector):
     return terms
 
 
-def parse_label_selector(selector):
-    """[(key, value)] for a label selector of equality terms.
-
-    TODO issue 3: the full grammar (`k`, `!k`, `k!=v`, `k in (a,b)`, `k notin (a,b)`) belongs
-    in cluster/selectors.py, shared with the board and the controllers; this is the seam.
-    """
-    terms = []
-    if not selector:
-        return terms
-    for term in selector.split(","):
-        term = term.strip()
-        if not term:
-            continue
-        if "!=" in term or "=" not in term or "(" in term:
-            raise BadRequest(f"unable to parse requirement: label selector term '{term}': "
-                             "kubelab supports only key=value terms for now")
-        key, _, value = term.partition("==") if "==" in term else term.partition("=")
-        terms.append((key.strip(), value.strip()))
-    return terms
-
-
 def matcher(kind, label_selector=None, field_selector=None):
     """A predicate obj -> bool for store.list_objects, or None when nothing filters."""
     fields = parse_field_selector(kind, field_selector)
-    labels = parse_label_selector(label_selector)
-    if not fields and not labels:
+    try:
+        labels = selectors.parse(label_selector)
+    except selectors.SelectorError as exc:
+        raise BadRequest(exc.message) from None
+    if not fields and labels.empty:
         return None
 
     def match(obj):
-        have = (obj.get("metadata") or {}).get("labels") or {}
-        for key, value in labels:
-            if have.get(key) != value:
-                return False
+        if not labels.matches((obj.get("metadata") or {}).get("labels") or {}):
+            return False
         for label, op, value in fields:
             if (_field_value(obj, label) == value) != (op == "="):
                 return False

@@ -38,6 +38,10 @@ def pressure_conditions(now):
 def plan_registration(node, used_cidrs, used_ips, now):
     """The node as it should be once registered, or None when nothing is missing. Pure."""
     spec, status = node.get("spec") or {}, node.get("status") or {}
+    if spec.get("podCIDR") and status.get("addresses") and \
+            status.get("nodeInfo", {}).get("kubeletVersion") and \
+            node_kind.condition(node, "Ready") is not None:
+        return None   # registered: the common case, every tick, so no copy
     wanted = copy.deepcopy(node)
     changed = False
     if not spec.get("podCIDR"):

@@ -45,7 +45,7 @@ def dns1123_label(value):
     problems = []
     if len(value) > 63:
         problems.append(max_len(63))
-    if not _label_re.match(value):
+    if not _label_re.fullmatch(value):
         problems.append(LABEL_ERROR)
     return problems
 
@@ -54,7 +54,7 @@ def dns1123_subdomain(value):
     problems = []
     if len(value) > 253:
         problems.append(max_len(253))
-    if not _subdomain_re.match(value):
+    if not _subdomain_re.fullmatch(value):
         problems.append(SUBDOMAIN_ERROR)
     return problems
 
@@ -82,7 +82,7 @@ def qualified_name(value):
         problems.append("name part must be non-empty")
     elif len(name) > 63:
         problems.append("name part " + max_len(63))
-    if name and not _qualified_re.match(name):
+    if not _qualified_re.fullmatch(name):
         problems.append(QUALIFIED_NAME_ERROR)
     return problems
 
@@ -91,7 +91,7 @@ def label_value(value):
     problems = []
     if len(value) > 63:
         problems.append(max_len(63))
-    if not _label_value_re.match(value):
+    if not _label_value_re.fullmatch(value):
         problems.append(LABEL_VALUE_ERROR)
     return problems
 
@@ -101,7 +101,7 @@ def iana_svc_name(value):
     problems = []
     if len(value) > 15:
         problems.append(max_len(15))
-    if not re.match(r"^[-a-z0-9]+$", value):
+    if not re.fullmatch(r"[-a-z0-9]+", value):
         problems.append("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)")
     if "--" in value:
         problems.append("must not contain consecutive hyphens")
