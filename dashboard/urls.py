@@ -9,6 +9,7 @@ urlpatterns = [
     path("clusters/<slug:cluster>/reset", views.reset_cluster, name="reset-cluster"),
     path("clusters/<slug:cluster>/apply", views.apply_manifests, name="apply"),
     path("clusters/<slug:cluster>/clock/step", views.step_clock, name="step-clock"),
+    path("clusters/<slug:cluster>/selector", views.parse_selector, name="parse-selector"),
     path("clusters/<slug:cluster>/describe/<str:kind>/<str:name>", views.describe,
          name="describe-cluster-scoped"),
     path("clusters/<slug:cluster>/describe/<str:kind>/<str:namespace>/<str:name>",

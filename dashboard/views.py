@@ -5,7 +5,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from cluster import apply, bootstrap, kinds, store
+from cluster import apply, bootstrap, kinds, selectors, store
 from cluster.errors import ApiError
 from cluster.kinds import validation
 from cluster.models import ApiObject, Cluster
@@ -131,4 +131,22 @@ def describe(request, cluster, kind, name, namespace=""):
         "object": obj,
         "yaml": yaml.safe_dump(obj, sort_keys=False, default_flow_style=False, width=100),
         "events": events,
+    })
+
+
+@require_GET
+def parse_selector(request, cluster):
+    """The board's selector box: parse `kubectl -l` text with the server's own parser, so the
+    browser shows Kubernetes' exact errors and matches with the requirements it gets back."""
+    _cluster(cluster)
+    text = request.GET.get("q", "")
+    try:
+        selector = selectors.parse(text)
+    except selectors.SelectorError as exc:
+        return JsonResponse({"ok": False, "error": exc.message})
+    return JsonResponse({
+        "ok": True,
+        "selector": str(selector),
+        "requirements": [{"key": r.key, "operator": r.operator, "values": list(r.values)}
+                         for r in selector.requirements],
     })
