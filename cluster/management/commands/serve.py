@@ -66,4 +66,6 @@ class Command(BaseCommand):
             endpoints=build_endpoint_description_strings(host=host, port=port),
             signal_handlers=True,
             verbosity=0,
+            # A board's first snapshot holds every object: 1,000 pods are about 2 MB.
+            websocket_max_message_size=64 * 1024 * 1024,
         ).run()

@@ -1,0 +1,163 @@
+// The board page: wires the live store to its views and the controls to the server.
+
+import { ApplyPanel } from "./apply.js";
+import { BoardView } from "./boardview.js";
+import { ClockControls } from "./clock.js";
+import { EventsView, sortedEvents } from "./events.js";
+import { deleteObject } from "./http.js";
+import { LiveConnection, ObjectStore } from "./live.js";
+import { DetailPanel } from "./panel.js";
+
+const root = document.getElementById("board-root");
+const cluster = root.dataset.cluster;
+const apiBase = root.dataset.apiBase;
+const $ = (id) => document.getElementById(id);
+
+// A short message in the tab bar: what just happened, or what went wrong.
+const noticeEl = $("notice");
+let noticeTimer = 0;
+function notify(text, kind = "info") {
+  noticeEl.textContent = text;
+  noticeEl.dataset.kind = kind;
+  noticeEl.hidden = false;
+  clearTimeout(noticeTimer);
+  noticeTimer = setTimeout(() => { noticeEl.hidden = true; }, kind === "error" ? 10000 : 4000);
+}
+
+const store = new ObjectStore();
+const board = new BoardView({
+  nodesEl: $("nodes"),
+  loadingEl: $("nodes-loading"),
+  pendingSection: $("pending-lane"),
+  pendingList: $("pending-list"),
+  pendingCount: $("pending-count"),
+});
+const strip = new EventsView($("events-strip"), 50);
+const allEvents = new EventsView($("events-all"), 500);
+allEvents.visible = false;
+const panel = new DetailPanel($("detail-panel"), { apiBase });
+const clock = new ClockControls(root, { apiBase, notify });
+new ApplyPanel($("apply-panel"), { openButton: $("apply-open"), notify });
+
+store.subscribe((batch, flags) => {
+  board.render(batch, flags);
+  let eventsChanged = flags.snapshot;
+  for (const change of batch.values()) {
+    if (change.kind === "Event") {
+      eventsChanged = true;
+      break;
+    }
+  }
+  if (eventsChanged) {
+    const events = sortedEvents(store);
+    strip.render(events);
+    allEvents.render(events);
+  }
+  panel.follow(batch);
+});
+
+// Clicks on chips, node headers and event objects: one listener for the whole page.
+function openObject(target, opener) {
+  panel.open(target, opener);
+}
+
+async function deletePod(uid, button) {
+  const pod = store.get(uid);
+  if (!pod) return;
+  const { namespace, name } = pod.metadata;
+  board.markDeleting(uid, pod, true);
+  try {
+    await deleteObject(`${apiBase}/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}`);
+    notify(`pod "${name}" deleted`);
+  } catch (err) {
+    board.markDeleting(uid, store.get(uid), false);
+    notify(`Could not delete pod ${name}: ${err.message}`, "error");
+    if (button.isConnected) button.focus();
+  }
+}
+
+$("main").addEventListener("click", (e) => {
+  const del = e.target.closest(".chip-delete");
+  if (del) {
+    deletePod(del.closest(".chip").dataset.uid, del);
+    return;
+  }
+  const chip = e.target.closest(".chip");
+  if (chip) {
+    const pod = store.get(chip.dataset.uid);
+    if (pod) {
+      openObject({ kind: "Pod", namespace: pod.metadata.namespace, name: pod.metadata.name,
+        uid: chip.dataset.uid }, chip.querySelector(".chip-open"));
+    }
+    return;
+  }
+  const head = e.target.closest(".node-head");
+  if (head) {
+    const column = board.columns.get(head.dataset.node);
+    openObject({ kind: "Node", namespace: "", name: head.dataset.node,
+      uid: column?.node?.metadata?.uid }, head);
+    return;
+  }
+  const ev = e.target.closest(".ev-open");
+  if (ev) {
+    const { kind, namespace, name } = ev.dataset;
+    let uid;
+    for (const obj of store.ofKind(kind)) {
+      if (obj.metadata.name === name && (obj.metadata.namespace || "") === namespace) {
+        uid = obj.metadata.uid;
+        break;
+      }
+    }
+    openObject({ kind, namespace, name, uid }, ev);
+  }
+});
+
+// Tabs: Board and Events (arrow keys move between them, as the ARIA tabs pattern has it).
+const tabs = [...document.querySelectorAll("[role=tab]")];
+function selectTab(tab, focus = false) {
+  for (const t of tabs) {
+    const selected = t === tab;
+    t.setAttribute("aria-selected", String(selected));
+    t.tabIndex = selected ? 0 : -1;
+    $(t.getAttribute("aria-controls")).hidden = !selected;
+  }
+  allEvents.setVisible(tab.id === "tab-events", () => sortedEvents(store));
+  strip.setVisible(tab.id === "tab-board", () => sortedEvents(store));
+  if (focus) tab.focus();
+  history.replaceState(null, "", tab.id === "tab-board" ? location.pathname : "#events");
+}
+for (const tab of tabs) {
+  tab.addEventListener("click", () => selectTab(tab));
+  tab.addEventListener("keydown", (e) => {
+    const i = tabs.indexOf(tab);
+    const next = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: tabs.length - 1 }[e.key];
+    if (next === undefined) return;
+    e.preventDefault();
+    selectTab(tabs[(next + tabs.length) % tabs.length], true);
+  });
+}
+if (location.hash === "#events") selectTab($("tab-events"));
+
+$("cluster-switch").addEventListener("change", (e) => {
+  if (e.target.value) location.assign(e.target.value);
+});
+
+const conn = $("conn");
+const connection = new LiveConnection(`/ws/clusters/${encodeURIComponent(cluster)}/`, {
+  store,
+  onClock: (c) => clock.update(c),
+  onState: (state, wait) => {
+    conn.dataset.state = state;
+    conn.textContent = {
+      connecting: "connecting…",
+      syncing: "syncing…",
+      live: "live",
+      reconnecting: `reconnecting in ${Math.round(wait / 1000) || 1} s…`,
+      gone: "this cluster no longer exists",
+    }[state];
+  },
+});
+connection.connect();
+
+// For the browser tests and the curious: the board's state, read-only by convention.
+window.kubelab = { store, board, connection };
