@@ -131,8 +131,11 @@ def reconcile(cluster, now):
             if node is None or not node_kind.is_ready(node):
                 continue
             if not (pod.get("status") or {}).get("startTime"):
-                pod = admit(cluster, pod, node, used_ips[row.node_name], now, stamp)
-                if pod is None or start_after > dt.timedelta(0):
+                # With no start delay, admitting and starting are one status write.
+                instant = start_after <= dt.timedelta(0)
+                pod = admit(cluster, pod, node, used_ips[row.node_name], now, stamp,
+                            write=not instant)
+                if pod is None or not instant:
                     continue
             started = store.parse_timestamp(pod["status"]["startTime"])
             if now >= started + start_after:
@@ -149,7 +152,9 @@ def reconcile(cluster, now):
             continue
 
 
-def admit(cluster, pod, node, used, now, stamp):
+def admit(cluster, pod, node, used, now, stamp, write=True):
+    """Take the pod: IPs and ContainerCreating. With `write=False` the status is only
+    computed, for `start` to write in the same update."""
     ip = free_ip(node, used)
     if ip is None:
         store.record_event(cluster, pod, "Warning", "FailedCreatePodSandBox",
@@ -157,8 +162,9 @@ def admit(cluster, pod, node, used, now, stamp):
                            f"set: {node['spec'].get('podCIDR')}", component=COMPONENT,
                            host=node["metadata"]["name"], aggregate=True, now=now)
         return None
-    pod = store.update(cluster, {**pod, "status": admitted_status(pod, node, ip, stamp)},
-                       subresource="status", now=now).object
+    pod = {**pod, "status": admitted_status(pod, node, ip, stamp)}
+    if write:
+        pod = store.update(cluster, pod, subresource="status", now=now).object
     for c in pod["spec"]["containers"]:
         store.record_event(cluster, pod, "Normal", "Pulling", f'Pulling image "{c["image"]}"',
                            component=COMPONENT, host=node["metadata"]["name"], now=now)

@@ -85,34 +85,74 @@ def taint_text(taint):
     return f"{{{taint.get('key')}: {taint.get('value') or ''}}}"
 
 
+@dataclass
+class NodeFacts:
+    """What the filters need of one node, read once per pass rather than once per pod."""
+
+    name: str
+    unschedulable: bool
+    taints: list
+    labels: dict
+    max_pods: int
+    cpu_milli: int
+    memory: int
+
+    @classmethod
+    def of(cls, node):
+        spec = node.get("spec") or {}
+        taints = list(spec.get("taints") or [])
+        if not node_kind.is_ready(node) and not any(
+                t.get("key", "").startswith("node.kubernetes.io/") for t in taints):
+            # The node lifecycle controller taints a node that is not Ready; until it has,
+            # the scheduler still refuses it for the same reason.
+            taints.append({"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"})
+        allocatable = node_kind.allocatable(node)
+        return cls(
+            name=node["metadata"]["name"],
+            unschedulable=bool(spec.get("unschedulable")),
+            taints=[t for t in taints if t.get("effect") in ("NoSchedule", "NoExecute")],
+            labels=(node.get("metadata") or {}).get("labels") or {},
+            max_pods=int(quantity.parse(allocatable.get("pods", "110"))),
+            cpu_milli=quantity.milli(allocatable.get("cpu", "0")),
+            memory=int(quantity.parse(allocatable.get("memory", "0"))),
+        )
+
+
+@dataclass
+class PodFacts:
+    """What the filters need of the pod being placed."""
+
+    tolerations: list
+    node_selector: dict
+    host_ports: set
+    cpu_milli: int
+    memory: int
+
+    @classmethod
+    def of(cls, pod):
+        spec = pod.get("spec") or {}
+        cpu, memory = pod_requests(pod)
+        return cls(spec.get("tolerations") or [], spec.get("nodeSelector") or {},
+                   host_ports(pod), cpu, memory)
+
+
 def filter_node(pod, node, usage):
-    """Why `node` cannot take `pod` (an empty list when it can)."""
-    spec, node_spec = pod.get("spec") or {}, node.get("spec") or {}
-    reasons = []
-    if node_spec.get("unschedulable"):
+    """Why `node` (NodeFacts) cannot take `pod` (PodFacts): an empty list when it can."""
+    if node.unschedulable:
         return ["node(s) were unschedulable"]
-    taints = list(node_spec.get("taints") or [])
-    if not node_kind.is_ready(node) and not any(
-            t.get("key", "").startswith("node.kubernetes.io/") for t in taints):
-        # The node lifecycle controller taints a node that is not Ready; until it has, the
-        # scheduler still refuses it for the same reason.
-        taints.append({"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"})
-    for taint in taints:
-        if taint.get("effect") in ("NoSchedule", "NoExecute") and \
-                not tolerates(spec.get("tolerations"), taint):
+    for taint in node.taints:
+        if not tolerates(pod.tolerations, taint):
             return [f"node(s) had untolerated taint {taint_text(taint)}"]
-    labels = (node.get("metadata") or {}).get("labels") or {}
-    if any(labels.get(k) != v for k, v in (spec.get("nodeSelector") or {}).items()):
+    if any(node.labels.get(k) != v for k, v in pod.node_selector.items()):
         return ["node(s) didn't match Pod's node affinity/selector"]
-    if host_ports(pod) & usage.host_ports:
+    if pod.host_ports & usage.host_ports:
         return ["node(s) didn't have free ports for the requested pod ports"]
-    allocatable = node_kind.allocatable(node)
-    cpu, memory = pod_requests(pod)
-    if usage.pods + 1 > int(quantity.parse(allocatable.get("pods", "110"))):
+    reasons = []
+    if usage.pods + 1 > node.max_pods:
         reasons.append("Too many pods")
-    if cpu and usage.cpu_milli + cpu > quantity.milli(allocatable.get("cpu", "0")):
+    if pod.cpu_milli and usage.cpu_milli + pod.cpu_milli > node.cpu_milli:
         reasons.append("Insufficient cpu")
-    if memory and usage.memory + memory > quantity.parse(allocatable.get("memory", "0")):
+    if pod.memory and usage.memory + pod.memory > node.memory:
         reasons.append("Insufficient memory")
     return reasons
 
@@ -136,12 +176,16 @@ def unschedulable_message(total, reasons):
 
 
 def plan(pod, nodes, usage):
-    """Choose a node for `pod` among `nodes` given `usage` (node name -> NodeUsage). Pure."""
+    """Choose a node for `pod` among `nodes` (node objects or NodeFacts) given `usage`
+    (node name -> NodeUsage). Pure."""
     reasons = {}
     fitting = []
+    facts = PodFacts.of(pod)
     for node in nodes:
-        name = node["metadata"]["name"]
-        reasons[name] = filter_node(pod, node, usage.setdefault(name, NodeUsage()))
+        if not isinstance(node, NodeFacts):
+            node = NodeFacts.of(node)
+        name = node.name
+        reasons[name] = filter_node(facts, node, usage.setdefault(name, NodeUsage()))
         if not reasons[name]:
             fitting.append(name)
     if not fitting:
@@ -158,7 +202,8 @@ def reconcile(cluster, now):
                    .filter(phase="Pending").order_by("id"))
     if not pending:
         return
-    nodes = [row.body for row in ApiObject.objects.filter(cluster=cluster).nodes().order_by("name")]
+    nodes = [NodeFacts.of(row.body)
+             for row in ApiObject.objects.filter(cluster=cluster).nodes().order_by("name")]
     usage = {}
     placed = (ApiObject.objects.filter(cluster=cluster).pods().exclude(node_name="")
               .exclude(phase__in=("Succeeded", "Failed")).values_list("body", flat=True))
