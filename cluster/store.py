@@ -113,15 +113,56 @@ def list_rows(cluster, kind, namespace=None):
     return rows.order_by("namespace", "name")
 
 
-def list_objects(cluster, kind, namespace=None, match=None):
-    """(items, resourceVersion) of one kind, optionally filtered by `match(obj) -> bool`."""
+def list_objects(cluster, kind, namespace=None, labels=None, match=None):
+    """(items, resourceVersion) of one kind in one read.
+
+    `labels` (a selectors.Selector) is applied to the indexed labels column first, so only
+    the matching objects' bodies are read; `match(obj) -> bool` then filters those.
+    """
     if kind.kind == "Clock":
         return [_clock_object(cluster)], str(cluster.clock.resource_version)
     with transaction.atomic():
         rv = current_rv(cluster)
-        bodies = list_rows(cluster, kind, namespace).values_list("body", flat=True)
-        items = [b for b in bodies if match is None or match(b)]
+        rows = list_rows(cluster, kind, namespace)
+        if labels is not None and not labels.empty:
+            rows = rows.filter(label_query(labels))
+        bodies = rows.values_list("body", flat=True)
+        items = [b for b in bodies
+                 if (labels is None or labels.matches((b["metadata"].get("labels") or {})))
+                 and (match is None or match(b))]
     return items, str(rv)
+
+
+def label_query(selector):
+    """The selector as a database filter on the labels column, so only matching bodies are
+    read. It may let through more than it should (gt/lt are left to Python), never less."""
+    from django.db.models import Q
+    from django.db.models.fields.json import KeyTextTransform
+
+    from cluster import selectors
+
+    query = Q()
+    for req in selector.requirements:
+        value = KeyTextTransform(req.key, "labels")
+        has = Q(labels__has_key=req.key)
+        if req.operator in (selectors.IN, selectors.EQUALS, selectors.DOUBLE_EQUALS):
+            query &= has & _value_in(value, req.values)
+        elif req.operator in (selectors.NOT_IN, selectors.NOT_EQUALS):
+            query &= ~has | ~_value_in(value, req.values)
+        elif req.operator == selectors.EXISTS:
+            query &= has
+        elif req.operator == selectors.DOES_NOT_EXIST:
+            query &= ~has
+        else:
+            query &= has
+    return query
+
+
+def _value_in(expression, values):
+    from django.db.models import Q
+    from django.db.models.lookups import In
+
+    return Q(In(expression, list(values)))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -50,3 +50,20 @@ def test_an_unsupported_field_is_a_400(client, labelled):
     response = client.get(PODS, {"fieldSelector": "spec.containers=x"})
     assert response.status_code == 400
     assert response.json()["message"] == "field label not supported: spec.containers"
+
+
+def test_prefixed_keys_and_numeric_bounds_select_correctly(client, cluster):
+    store.create(cluster, make_pod("a", labels={"app.kubernetes.io/name": "web", "tier": "3"}))
+    store.create(cluster, make_pod("b", labels={"app.kubernetes.io/name": "db", "tier": "10"}))
+    store.create(cluster, make_pod("c", labels={"app.kubernetes.io/name": "web.v2"}))
+
+    def names(selector):
+        items = client.get(PODS, {"labelSelector": selector}).json()["items"]
+        return sorted(p["metadata"]["name"] for p in items)
+
+    assert names("app.kubernetes.io/name=web") == ["a"]
+    assert names("app.kubernetes.io/name in (web,web.v2)") == ["a", "c"]
+    assert names("app.kubernetes.io/name!=web") == ["b", "c"]
+    assert names("tier>5") == ["b"]
+    assert names("tier<5") == ["a"]
+    assert names("!tier") == ["c"]

@@ -101,22 +101,20 @@ def parse_field_selector(kind, selector):
     return terms
 
 
-def matcher(kind, label_selector=None, field_selector=None):
-    """A predicate obj -> bool for store.list_objects, or None when nothing filters."""
+def parse(kind, label_selector=None, field_selector=None):
+    """(label Selector, field predicate obj -> bool or None) for store.list_objects."""
     fields = parse_field_selector(kind, field_selector)
     try:
         labels = selectors.parse(label_selector)
     except selectors.SelectorError as exc:
         raise BadRequest(exc.message) from None
-    if not fields and labels.empty:
-        return None
+    if not fields:
+        return labels, None
 
     def match(obj):
-        if not labels.matches((obj.get("metadata") or {}).get("labels") or {}):
-            return False
         for label, op, value in fields:
             if (_field_value(obj, label) == value) != (op == "="):
                 return False
         return True
 
-    return match
+    return labels, match

@@ -52,9 +52,9 @@ def list_objects(request, cluster, target):
     if "watch" in query and options.parse_bool(query["watch"], "watch"):
         # TODO issue 7: watch streams (async view, change log from resourceVersion, 410).
         raise BadRequest("watch is not supported yet")
-    match = filters.matcher(target.kind, query.get("labelSelector"),
-                            query.get("fieldSelector"))
-    items, rv = store.list_objects(cluster, target.kind, target.namespace, match)
+    labels, match = filters.parse(target.kind, query.get("labelSelector"),
+                                  query.get("fieldSelector"))
+    items, rv = store.list_objects(cluster, target.kind, target.namespace, labels, match)
     # TODO issue 7: answer `Accept: application/json;as=Table;...` with a Table here.
     return wire.respond(list_body(target.kind, items, rv))
 
@@ -185,9 +185,9 @@ def delete_collection(request, cluster, target):
     what was deleted, as the API server does."""
     opts = _delete_options(request, "deletecollection")
     query = request.GET
-    match = filters.matcher(target.kind, query.get("labelSelector"),
-                            query.get("fieldSelector"))
-    items, _rv = store.list_objects(cluster, target.kind, target.namespace, match)
+    labels, match = filters.parse(target.kind, query.get("labelSelector"),
+                                  query.get("fieldSelector"))
+    items, _rv = store.list_objects(cluster, target.kind, target.namespace, labels, match)
     deleted, warnings = [], []
     for item in items:
         meta = item["metadata"]

@@ -12,7 +12,10 @@ from cluster.errors import Conflict
 from cluster.kinds import node as node_kind
 from cluster.models import ApiObject
 
-POD_NETWORK = ipaddress.ip_network("10.244.0.0/16")
+# Pod CIDRs are /24s handed out from 10.244.0.0 upwards (kind's and flannel's range), going on
+# into the rest of 10.240.0.0/12 for clusters of more than 256 nodes.
+POD_NETWORK = ipaddress.ip_network("10.240.0.0/12")
+FIRST_POD_CIDR = ipaddress.ip_network("10.244.0.0/24")
 NODE_NETWORK = ipaddress.ip_network("172.18.0.0/16")
 KUBELET_VERSION = "v1.32.0"
 
@@ -35,6 +38,15 @@ def pressure_conditions(now):
     ]
 
 
+def free_pod_cidr(used):
+    subnets = list(POD_NETWORK.subnets(new_prefix=24))
+    first = subnets.index(FIRST_POD_CIDR)
+    for net in subnets[first:] + subnets[:first]:
+        if str(net) not in used:
+            return str(net)
+    return None
+
+
 def plan_registration(node, used_cidrs, used_ips, now):
     """The node as it should be once registered, or None when nothing is missing. Pure."""
     spec, status = node.get("spec") or {}, node.get("status") or {}
@@ -45,8 +57,9 @@ def plan_registration(node, used_cidrs, used_ips, now):
     wanted = copy.deepcopy(node)
     changed = False
     if not spec.get("podCIDR"):
-        cidr = next(str(net) for net in POD_NETWORK.subnets(new_prefix=24)
-                    if str(net) not in used_cidrs)
+        cidr = free_pod_cidr(used_cidrs)
+        if cidr is None:
+            return None   # CIDRNotAvailable: the node runs no pods until one is freed
         wanted["spec"]["podCIDR"] = cidr
         wanted["spec"]["podCIDRs"] = [cidr]
         used_cidrs.add(cidr)
