@@ -4,9 +4,13 @@ import { ApplyPanel } from "./apply.js";
 import { BoardView } from "./boardview.js";
 import { ClockControls } from "./clock.js";
 import { EventsView, sortedEvents } from "./events.js";
+import { PodFilter } from "./filter.js";
+import { NamespacePicker, SelectorBox } from "./filterbar.js";
 import { deleteObject } from "./http.js";
+import { LabelsView } from "./labelsview.js";
 import { LiveConnection, ObjectStore } from "./live.js";
 import { DetailPanel } from "./panel.js";
+import { readState, writeState } from "./urlstate.js";
 
 const root = document.getElementById("board-root");
 const cluster = root.dataset.cluster;
@@ -24,13 +28,30 @@ function notify(text, kind = "info") {
   noticeTimer = setTimeout(() => { noticeEl.hidden = true; }, kind === "error" ? 10000 : 4000);
 }
 
+const initial = readState();
 const store = new ObjectStore();
+// Which pods every view shows (one namespace or all) and highlights (the selector box).
+const filter = new PodFilter();
+filter.namespace = initial.ns;
 const board = new BoardView({
   nodesEl: $("nodes"),
   loadingEl: $("nodes-loading"),
   pendingSection: $("pending-lane"),
   pendingList: $("pending-list"),
   pendingCount: $("pending-count"),
+  filter,
+});
+const labels = new LabelsView({
+  select: $("label-key"),
+  groupsEl: $("label-groups"),
+  summaryEl: $("labels-summary"),
+  emptyEl: $("labels-empty"),
+  filter,
+  store,
+  viewOf: (uid, pod) => board.viewOf(uid, pod),
+  initialKey: initial.key,
+  onKey: (key) => writeState({ key }),
+  onSelect: (text) => selector.set(text),
 });
 const strip = new EventsView($("events-strip"), 50);
 const allEvents = new EventsView($("events-all"), 500);
@@ -39,17 +60,64 @@ const panel = new DetailPanel($("detail-panel"), { apiBase });
 const clock = new ClockControls(root, { apiBase, notify });
 new ApplyPanel($("apply-panel"), { openButton: $("apply-open"), notify });
 
+// Events in the namespace shown, as `kubectl get events -n <namespace>` lists them.
+function shownEvents() {
+  const events = sortedEvents(store);
+  return filter.namespace ? events.filter((ev) => filter.shows(ev.metadata?.namespace || "")) : events;
+}
+
+// The filter bar: a new namespace or selector toggles a class or attribute per chip in each
+// view; the page-wide classes say whether chips show their namespace and whether to dim.
+function filterChanged() {
+  document.body.classList.toggle("is-selecting", filter.selecting);
+  document.body.dataset.nsScope = filter.namespace ? "one" : "all";
+  board.applyFilter();
+  labels.applyFilter();
+  updateCount();
+}
+
+function updateCount() {
+  selector.showCount(filter.selecting ? filter.count(store.ofKind("Pod")) : null);
+}
+
+const namespaces = new NamespacePicker($("ns-filter"), {
+  initial: initial.ns,
+  onChange: (ns) => {
+    filter.namespace = ns;
+    writeState({ ns });
+    filterChanged();
+    strip.render(shownEvents());
+    allEvents.render(shownEvents());
+  },
+});
+const selector = new SelectorBox($("filterbar"), {
+  apiBase,
+  initial: initial.l,
+  onChange: ({ text, predicate }) => {
+    filter.predicate = predicate;
+    filter.text = text;
+    writeState({ l: text.trim() ? text : "" });
+    filterChanged();
+  },
+});
+filterChanged();
+selector.run();
+
 store.subscribe((batch, flags) => {
   board.render(batch, flags);
+  labels.render(batch, flags);
   let eventsChanged = flags.snapshot;
+  let podsChanged = flags.snapshot;
+  let namespacesChanged = flags.snapshot;
   for (const change of batch.values()) {
-    if (change.kind === "Event") {
-      eventsChanged = true;
-      break;
-    }
+    if (change.kind === "Event") eventsChanged = true;
+    else if (change.kind === "Pod") podsChanged = true;
+    else if (change.kind === "Namespace") namespacesChanged = true;
   }
+  if (namespacesChanged) namespaces.update([...store.ofKind("Namespace")]);
+  if (podsChanged && filter.selecting) updateCount();
   if (eventsChanged) {
-    const events = sortedEvents(store);
+    const events = shownEvents();
     strip.render(events);
     allEvents.render(events);
   }
@@ -66,11 +134,13 @@ async function deletePod(uid, button) {
   if (!pod) return;
   const { namespace, name } = pod.metadata;
   board.markDeleting(uid, pod, true);
+  labels.markDeleting(uid, pod);
   try {
     await deleteObject(`${apiBase}/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}`);
     notify(`pod "${name}" deleted`);
   } catch (err) {
     board.markDeleting(uid, store.get(uid), false);
+    labels.markDeleting(uid, store.get(uid));
     notify(`Could not delete pod ${name}: ${err.message}`, "error");
     if (button.isConnected) button.focus();
   }
@@ -112,7 +182,8 @@ $("main").addEventListener("click", (e) => {
   }
 });
 
-// Tabs: Board and Events (arrow keys move between them, as the ARIA tabs pattern has it).
+// Tabs: Board, Labels and Events (arrow keys move between them, as the ARIA tabs pattern has
+// it). The view is the address's #fragment; the board has none.
 const tabs = [...document.querySelectorAll("[role=tab]")];
 function selectTab(tab, focus = false) {
   for (const t of tabs) {
@@ -121,10 +192,11 @@ function selectTab(tab, focus = false) {
     t.tabIndex = selected ? 0 : -1;
     $(t.getAttribute("aria-controls")).hidden = !selected;
   }
-  allEvents.setVisible(tab.id === "tab-events", () => sortedEvents(store));
-  strip.setVisible(tab.id === "tab-board", () => sortedEvents(store));
+  allEvents.setVisible(tab.id === "tab-events", () => shownEvents());
+  strip.setVisible(tab.id === "tab-board", () => shownEvents());
+  labels.setVisible(tab.id === "tab-labels");
   if (focus) tab.focus();
-  history.replaceState(null, "", tab.id === "tab-board" ? location.pathname : "#events");
+  writeState({ view: tab.id === "tab-board" ? "" : tab.id.slice("tab-".length) });
 }
 for (const tab of tabs) {
   tab.addEventListener("click", () => selectTab(tab));
@@ -136,7 +208,19 @@ for (const tab of tabs) {
     selectTab(tabs[(next + tabs.length) % tabs.length], true);
   });
 }
-if (location.hash === "#events") selectTab($("tab-events"));
+{
+  const tab = initial.view ? $(`tab-${initial.view}`) : null;
+  if (tab?.getAttribute("role") === "tab") selectTab(tab);
+}
+
+// "/" jumps to the selector box, as in many search boxes, unless the user is typing.
+document.addEventListener("keydown", (e) => {
+  if (e.key !== "/" || e.ctrlKey || e.metaKey || e.altKey || e.defaultPrevented) return;
+  if (e.target.closest?.("input, textarea, select, [contenteditable]")) return;
+  e.preventDefault();
+  selector.input.focus();
+  selector.input.select();
+});
 
 $("cluster-switch").addEventListener("change", (e) => {
   if (e.target.value) location.assign(e.target.value);
@@ -160,4 +244,4 @@ const connection = new LiveConnection(`/ws/clusters/${encodeURIComponent(cluster
 connection.connect();
 
 // For the browser tests and the curious: the board's state, read-only by convention.
-window.kubelab = { store, board, connection };
+window.kubelab = { store, board, labels, filter, connection };

@@ -4,130 +4,10 @@
 // whose pod moves to another node is moved, not rebuilt, and a chip whose view did not change
 // is not touched. One render per animation frame handles a whole batch of changes.
 
-import { compareNames, nodeView, podKey, podView, sameView } from "./objects.js";
+import { Chip, Lane, el, flash, setText } from "./chips.js";
+import { compareNames, nodeView, podView, sameView } from "./objects.js";
 
 const FLASH_BUDGET = 120; // at most this many chips flash per frame: a burst reads as a burst
-const reduceMotion = matchMedia("(prefers-reduced-motion: reduce)");
-
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-function setText(node, text) {
-  if (node.textContent !== text) node.textContent = text;
-}
-
-function flash(node) {
-  if (reduceMotion.matches || !node.animate) return;
-  node.animate(
-    [{ boxShadow: "0 0 0 3px rgba(240, 180, 0, 0.9)", backgroundColor: "#fff6d6" },
-      { boxShadow: "0 0 0 3px rgba(240, 180, 0, 0)" }],
-    // In steps: a few repaints per flash rather than one every frame, which adds up at 1,000 pods.
-    { duration: 900, easing: "steps(4, end)" },
-  );
-}
-
-// A sorted list of chips inside one <ul>, ordered by namespace/name as kubectl lists pods.
-class Lane {
-  constructor(list) {
-    this.list = list;
-    this.items = [];
-  }
-
-  get size() {
-    return this.items.length;
-  }
-
-  position(key) {
-    let lo = 0;
-    let hi = this.items.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (compareNames(this.items[mid].key, key) < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-
-  insert(chip) {
-    const i = this.position(chip.key);
-    this.items.splice(i, 0, chip);
-    const next = this.items[i + 1];
-    this.list.insertBefore(chip.el, next ? next.el : null);
-    chip.lane = this;
-  }
-
-  remove(chip) {
-    let i = this.position(chip.key);
-    while (i < this.items.length && this.items[i] !== chip) i += 1;
-    if (i < this.items.length) this.items.splice(i, 1);
-    chip.lane = null;
-  }
-}
-
-class Chip {
-  constructor(uid, pod) {
-    this.uid = uid;
-    this.key = podKey(pod);
-    this.view = null;
-    const li = el("li", "chip");
-    li.dataset.uid = uid;
-    li.dataset.name = pod.metadata?.name || "";
-    li.dataset.namespace = pod.metadata?.namespace || "";
-    const open = el("button", "chip-open");
-    open.type = "button";
-    this.ring = el("span", "ring");
-    this.ringText = el("span", "visually-hidden");
-    this.ring.append(this.ringText);
-    this.ns = el("span", "chip-ns");
-    this.name = el("span", "chip-name", pod.metadata?.name || "");
-    this.phase = el("span", "chip-phase");
-    this.badge = el("span", "badge restarts");
-    this.badge.hidden = true;
-    open.append(this.ring, this.ns, this.name, this.phase, this.badge);
-    this.del = el("button", "chip-delete", "×");
-    this.del.type = "button";
-    this.why = el("p", "chip-why");
-    li.append(open, this.del, this.why);
-    this.open = open;
-    this.el = li;
-    const ns = pod.metadata?.namespace || "";
-    if (ns && ns !== "default") setText(this.ns, `${ns}/`);
-    const ref = `pod ${ns}/${pod.metadata?.name || ""}`;
-    open.title = `${ns}/${pod.metadata?.name || ""}: open its YAML and events`;
-    this.del.setAttribute("aria-label", `Delete ${ref}`);
-    this.del.title = `Delete ${ref}`;
-  }
-
-  update(view) {
-    const old = this.view || {};
-    this.view = view;
-    if (old.category !== view.category || old.ready !== view.ready) {
-      this.el.className = `chip cat-${view.category}${view.ready ? " is-ready" : ""}`;
-    }
-    if (old.label !== view.label) {
-      setText(this.phase, view.label);
-      this.el.dataset.phase = view.label;
-    }
-    if (old.ready !== view.ready) {
-      const text = view.ready ? "ready" : "not ready";
-      setText(this.ringText, text);
-      this.ring.title = view.ready ? "Ready: receiving traffic" : "Not ready";
-    }
-    if (old.restarts !== view.restarts) {
-      this.badge.hidden = view.restarts === 0;
-      setText(this.badge, `↻${view.restarts}`);
-      const words = `${view.restarts} restart${view.restarts === 1 ? "" : "s"}`;
-      this.badge.title = words;
-      this.badge.setAttribute("aria-label", words);
-    }
-    if (old.why !== view.why) setText(this.why, view.why);
-    if (old.terminating !== view.terminating) this.del.disabled = view.terminating;
-  }
-}
 
 class Column {
   constructor(name) {
@@ -148,12 +28,38 @@ class Column {
     head.append(this.nameEl, this.readyEl, this.podsEl, this.cordonEl);
     const list = el("ul", "pod-list");
     list.setAttribute("aria-label", `Pods on ${name}`);
-    const empty = el("p", "col-empty", "no pods");
-    section.append(head, list, empty);
+    this.emptyEl = el("p", "col-empty", "no pods");
+    section.append(head, list, this.emptyEl);
     this.head = head;
     this.el = section;
     this.lane = new Lane(list);
     this.used = -1;
+    this.shown = -1;
+    this.namespace = "";
+  }
+
+  // How many chips the namespace filter leaves: none shows "no pods (in <namespace>)". The
+  // count in the header stays the node's (what counts against its pod limit).
+  updateShown(filter) {
+    const shown = this.lane.shown;
+    const text = shown === 0 && this.lane.size > 0 && filter.namespace
+      ? `no pods in ${filter.namespace}` : "no pods";
+    setText(this.emptyEl, text);
+    const namespace = filter.namespace;
+    if (shown === this.shown && namespace === this.namespace) return;
+    this.shown = shown;
+    this.namespace = namespace;
+    this.el.dataset.shown = String(shown);
+    this.drawPods();
+  }
+
+  drawPods() {
+    if (this.used < 0) return;
+    const max = this.view?.maxPods ?? "?";
+    const filtered = this.namespace && this.shown !== this.lane.size;
+    setText(this.podsEl, `${this.used}/${max} pods${filtered ? ` · ${this.shown} shown` : ""}`);
+    this.podsEl.title = `${this.used} non-terminated pods; the node allows ${max}`
+      + (filtered ? `. ${this.shown} of its pods are in ${this.namespace}.` : "");
   }
 
   setNode(node) {
@@ -180,15 +86,14 @@ class Column {
     for (const chip of this.lane.items) if (!chip.view.finished) used += 1;
     if (used === this.used) return false;
     this.used = used;
-    const max = this.view?.maxPods ?? "?";
-    setText(this.podsEl, `${used}/${max} pods`);
-    this.podsEl.title = `${used} non-terminated pods; the node allows ${max}`;
+    this.drawPods();
     return true;
   }
 }
 
 export class BoardView {
-  constructor({ nodesEl, loadingEl, pendingSection, pendingList, pendingCount }) {
+  constructor({ nodesEl, loadingEl, pendingSection, pendingList, pendingCount, filter }) {
+    this.filter = filter;
     this.nodesEl = nodesEl;
     this.loadingEl = loadingEl;
     this.pendingSection = pendingSection;
@@ -219,6 +124,7 @@ export class BoardView {
         this.removeColumn(column);
         continue;
       }
+      column.updateShown(this.filter);
       if (column.updateCount() && this.budget-- > 0) flash(column.head);
     }
     this.updatePending();
@@ -295,6 +201,7 @@ export class BoardView {
       chip = new Chip(uid, pod);
       this.chips.set(uid, chip);
       chip.update(view);
+      chip.applyFilter(this.filter);
       lane.insert(chip);
       touched.add(lane);
       if (this.budget-- > 0) flash(chip.el);
@@ -302,6 +209,8 @@ export class BoardView {
     }
     const changed = !sameView(chip.view, view);
     if (changed) chip.update(view);
+    chip.labels = pod.metadata?.labels || {};
+    chip.setMatch(this.filter.highlights(chip.namespace, chip.labels));
     if (chip.lane !== lane) {
       touched.add(chip.lane);
       chip.lane.remove(chip);
@@ -321,8 +230,15 @@ export class BoardView {
     if (chip && pod) chip.update(this.viewOf(uid, pod));
   }
 
+  // A new namespace or selector: one class or attribute per chip that changes, nothing rebuilt.
+  applyFilter() {
+    for (const chip of this.chips.values()) chip.applyFilter(this.filter);
+    for (const column of this.columns.values()) column.updateShown(this.filter);
+    this.updatePending();
+  }
+
   updatePending() {
-    const n = this.pending.size;
+    const n = this.pending.shown;
     setText(this.pendingCount, String(n));
     this.pendingSection.dataset.empty = n === 0 ? "true" : "false";
   }

@@ -120,3 +120,6 @@ export function describePath(apiBase, kind, namespace, name) {
   parts.push(name);
   return parts.map((p, i) => (i === 0 ? p : encodeURIComponent(p))).join("/");
 }
+
+// The annotation `kubectl apply` keeps: the board shows it read-only, never edits it.
+export const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";

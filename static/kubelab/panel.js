@@ -1,7 +1,9 @@
-// The detail panel: one object's YAML as stored and its events, following live changes.
+// The detail panel: one object's YAML as stored, its labels and annotations (editable) and its
+// events, following live changes.
 
 import { Drawer } from "./drawer.js";
 import { getJSON } from "./http.js";
+import { MetaEditor } from "./metaeditor.js";
 import { clockDate, clockTime, condition, describePath, eventTime, nodeView, podView } from "./objects.js";
 
 const REFRESH_DELAY = 250; // ms: a burst of changes to one object costs one fetch
@@ -25,6 +27,7 @@ export class DetailPanel {
     this.summary = element.querySelector("#detail-summary");
     this.eventsEl = element.querySelector("#detail-events");
     this.yaml = element.querySelector("#detail-yaml code");
+    this.meta = new MetaEditor(element.querySelector("#detail-meta"), { apiBase });
     this.target = null;
     this.timer = 0;
     this.seq = 0;
@@ -41,6 +44,8 @@ export class DetailPanel {
     this.eventsEl.replaceChildren(Object.assign(document.createElement("p"),
       { className: "muted", textContent: "Loading…" }));
     this.yaml.textContent = "";
+    this.meta.reset();
+    this.meta.setGone(false);
     this.drawer.show(opener, this.title);
     this.fetch();
   }
@@ -50,6 +55,7 @@ export class DetailPanel {
     this.timer = 0;
     this.abort?.abort();
     this.target = null;
+    this.meta.reset();
   }
 
   // Called once per rendered batch: re-fetch when the object or one of its events changed.
@@ -62,6 +68,7 @@ export class DetailPanel {
         if (!change.object) {
           this.gone.hidden = false;
           target.deleted = true;
+          this.meta.setGone(true);
           return;
         }
         refresh = true;
@@ -94,6 +101,7 @@ export class DetailPanel {
       if (err.status === 404) {
         this.gone.hidden = false;
         target.deleted = true;
+        this.meta.setGone(true);
         if (!this.yaml.textContent) this.eventsEl.replaceChildren();
         return;
       }
@@ -104,6 +112,7 @@ export class DetailPanel {
     if (seq !== this.seq || this.target !== target) return;
     target.uid = answer.object?.metadata?.uid || target.uid;
     this.renderSummary(answer.object);
+    this.meta.show(target, answer.object);
     this.renderEvents(answer.events || []);
     this.yaml.textContent = answer.yaml || "";
   }
