@@ -40,6 +40,7 @@ class RestartDecision:
     at: float | None             # simulated time of the restart (None: never)
     backoff: Backoff
     waiting_reason: str | None   # CrashLoopBackOff while waiting; None if restarting now
+    period: float = 0.0          # the back-off being waited out (for the waiting message)
 
 
 def should_restart(policy, exit_code):
@@ -65,7 +66,7 @@ def decide_restart(policy, exit_code, finished_at, backoff):
         grown = Backoff(min(backoff.period * 2, MAX_BACKOFF), finished_at)
         return RestartDecision(True, finished_at, grown, None)
     grown = Backoff(min(backoff.period * 2, MAX_BACKOFF), restart_at)
-    return RestartDecision(True, restart_at, grown, "CrashLoopBackOff")
+    return RestartDecision(True, restart_at, grown, "CrashLoopBackOff", backoff.period)
 
 
 def crash_loop_message(container, pod_name, namespace, uid, period):

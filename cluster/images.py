@@ -36,28 +36,30 @@ class Image:
     banner: tuple = ()
     # Tags that exist; empty means any tag does.
     tags: frozenset = field(default_factory=frozenset)
-    has_shell: bool = True
+    # The base filesystem (cluster.shell's image layers): which commands exist inside.
+    layer: str = "debian"
 
 
 CATALOG = {image.repository: image for image in (
     Image("luksa/kubia", 244_395_410, server="kubia", port=8080,
-          banner=("Kubia server starting...",), tags=frozenset({"latest"})),
+          banner=("Kubia server starting...",), tags=frozenset({"latest"}), layer="node"),
     Image("luksa/kubia-unhealthy", 244_395_432, server="kubia-unhealthy", port=8080,
-          banner=("Kubia server starting...",), tags=frozenset({"latest"})),
+          banner=("Kubia server starting...",), tags=frozenset({"latest"}), layer="node"),
     Image("luksa/batch-job", 243_807_015,
           entrypoint=("sh", "-c", 'echo "$(date) Batch job starting"; sleep 120; '
                                   'echo "$(date) Finished succesfully"'),
-          tags=frozenset({"latest"})),
+          tags=frozenset({"latest"}), layer="node"),
     Image("busybox", 2_167_176, entrypoint=("sh",),
           tags=frozenset({"latest", "1.36", "1.36.1", "1.37", "1.37.0", "stable", "musl",
-                          "glibc", "uclibc"})),
+                          "glibc", "uclibc"}), layer="busybox"),
     Image("alpine", 3_623_807, entrypoint=("/bin/sh",),
-          tags=frozenset({"latest", "3", "3.19", "3.20", "3.21", "3.22", "edge"})),
+          tags=frozenset({"latest", "3", "3.19", "3.20", "3.21", "3.22", "edge"}),
+          layer="alpine"),
     Image("nginx", 72_099_410, server="nginx", port=80,
           banner=("/docker-entrypoint.sh: Configuration complete; ready for start up",),
           tags=frozenset({"latest", "stable", "mainline", "alpine", "1.25", "1.26", "1.27",
                           "1.27.3", "1.27.4", "1.28", "1.29", "stable-alpine",
-                          "mainline-alpine"})),
+                          "mainline-alpine"}), layer="nginx"),
 )}
 UNKNOWN_SIZE = 50_000_000
 

@@ -180,3 +180,52 @@ Pod = _proxy("Pod")
 Node = _proxy("Node")
 Namespace = _proxy("Namespace")
 Event = _proxy("Event")
+
+
+class Sandbox(models.Model):
+    """The simulated container runtime's record of one pod: its volumes (an emptyDir is a
+    small filesystem shared by the pod's containers). Not a Kubernetes object: what
+    containerd would know. Written by the kubelet only; gone with the pod."""
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="sandboxes")
+    pod_uid = models.UUIDField(unique=True)
+    volumes = models.JSONField(default=dict)
+
+
+class Container(models.Model):
+    """The runtime's record of one container of a pod: its process, filesystem and back-off.
+
+    `due_at` is when the kubelet must next look at it (its program wakes, a probe is due, a
+    restart's back-off ends), so a tick touches only the containers with something to do.
+    """
+
+    CREATING, RUNNING, EXITED, WAITING = "creating", "running", "exited", "waiting"
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="containers")
+    pod_uid = models.UUIDField()
+    name = models.CharField(max_length=63)
+    restart_count = models.PositiveIntegerField(default=0)
+    state = models.CharField(max_length=16, default=CREATING)
+    due_at = models.DateTimeField(null=True, blank=True)
+    data = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["pod_uid", "name"],
+                                               name="one_runtime_container_per_name")]
+        indexes = [models.Index(fields=["cluster", "due_at"])]
+
+
+class ContainerLog(models.Model):
+    """One line a container wrote, in simulated time. Kept for the current instance and the
+    one before it (`kubectl logs --previous`); gone with the pod."""
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="logs")
+    pod_uid = models.UUIDField()
+    container = models.CharField(max_length=63)
+    instance = models.PositiveIntegerField()
+    at = models.DateTimeField()
+    stream = models.CharField(max_length=6, default="stdout")
+    line = models.TextField()
+
+    class Meta:
+        indexes = [models.Index(fields=["pod_uid", "container", "instance", "id"])]

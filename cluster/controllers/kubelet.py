@@ -1,92 +1,33 @@
-"""The kubelets, first version: start bound pods and finish terminating ones.
+"""The kubelets: run the containers of the pods bound to each node, and finish them.
 
-For each pod bound to a node: admit it (pod IP from the node's CIDR, host IP, conditions,
-containers Waiting in ContainerCreating), then after the cluster's container start time run its
-containers (Running, Ready). A pod with a deletionTimestamp has its containers stopped and is
-removed once its grace period has passed, in simulated time.
+One pass:
+1. Admit each newly bound pod: pod IP from its node's CIDR, host IP, conditions; its
+   containers are created (the image pulls for the cluster's container start time).
+2. Move on every container whose runtime record is due (`Container.due_at <= now`): a pull
+   done or failed, a program waking or exiting, a back-off ended. Restarts follow the pod's
+   restartPolicy and kubelet's back-off (cluster.containers); then the pod's status is written.
+3. Stop the containers of pods being deleted, and remove each pod when its grace period ends.
+Work is in proportion to what is due, not to the number of pods.
 """
 
-import datetime as dt
 import ipaddress
+import logging
 from collections import defaultdict
 
-import logging
+from django.db.models import Q
 
-from cluster import images, store
+from cluster import containers, images, podstatus, runtime, store
 from cluster.errors import ApiError, Conflict, NotFound
 from cluster.kinds import node as node_kind
-from cluster.models import ApiObject
+from cluster.models import ApiObject, Container
 
 log = logging.getLogger(__name__)
 
 COMPONENT = "kubelet"
-
-
-def condition(type_, status, now, **extra):
-    return {"type": type_, "status": status, "lastProbeTime": None, "lastTransitionTime": now,
-            **extra}
-
-
-def set_conditions(existing, updates):
-    """Merge conditions by type, keeping lastTransitionTime when the status did not change."""
-    by_type = {c["type"]: c for c in existing or []}
-    for new in updates:
-        old = by_type.get(new["type"])
-        if old and old.get("status") == new["status"]:
-            new = {**new, "lastTransitionTime": old.get("lastTransitionTime")}
-        by_type[new["type"]] = new
-    order = ["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"]
-    return sorted(by_type.values(), key=lambda c: order.index(c["type"]) if c["type"] in order else 99)
-
-
-def admitted_status(pod, node, pod_ip, now):
-    """Status once the kubelet has taken the pod: IPs assigned, containers being created."""
-    status = dict(pod.get("status") or {})
-    status["phase"] = "Pending"
-    status["hostIP"] = node_ip(node)
-    status["hostIPs"] = [{"ip": status["hostIP"]}]
-    status["podIP"] = pod_ip
-    status["podIPs"] = [{"ip": pod_ip}]
-    status["startTime"] = now
-    containers = pod["spec"]["containers"]
-    status["conditions"] = set_conditions(status.get("conditions"), [
-        condition("PodReadyToStartContainers", "True", now),
-        condition("Initialized", "True", now),
-        condition("Ready", "False", now, reason="ContainersNotReady",
-                  message=f"containers with unready status: [{' '.join(c['name'] for c in containers)}]"),
-        condition("ContainersReady", "False", now, reason="ContainersNotReady",
-                  message=f"containers with unready status: [{' '.join(c['name'] for c in containers)}]"),
-    ])
-    status["containerStatuses"] = [{
-        "name": c["name"], "image": c["image"], "imageID": "", "ready": False,
-        "restartCount": 0, "started": False,
-        "state": {"waiting": {"reason": "ContainerCreating"}}, "lastState": {},
-    } for c in containers]
-    return status
-
-
-def running_status(pod, now):
-    status = dict(pod.get("status") or {})
-    status["phase"] = "Running"
-    status["conditions"] = set_conditions(status.get("conditions"), [
-        condition("Ready", "True", now), condition("ContainersReady", "True", now)])
-    status["containerStatuses"] = [{
-        "name": c["name"], "image": c["image"], "imageID": images.image_id(c["image"]),
-        "containerID": f"containerd://{pod['metadata']['uid'].replace('-', '')}{i:02d}",
-        "ready": True, "restartCount": 0, "started": True,
-        "state": {"running": {"startedAt": now}}, "lastState": {},
-    } for i, c in enumerate(pod["spec"]["containers"])]
-    return status
-
-
-def stopping_status(pod, now):
-    status = dict(pod.get("status") or {})
-    status["conditions"] = set_conditions(status.get("conditions"), [
-        condition("Ready", "False", now, reason="ContainersNotReady"),
-    ])
-    status["containerStatuses"] = [{**cs, "ready": False}
-                                   for cs in status.get("containerStatuses") or []]
-    return status
+# Transitions one container may make in one pass (pull, start, exit, restart...): bounded so a
+# crashing container cannot spin a tick.
+MAX_STEPS = 8
+IMAGE_PULL_BACKOFF = containers.INITIAL_BACKOFF
 
 
 def node_ip(node):
@@ -108,97 +49,212 @@ def free_ip(node, used):
 
 
 def reconcile(cluster, now):
-    """One pass over the pods that need their kubelet: new, starting, or terminating."""
-    stamp = store.timestamp(now)
-    rows = list(ApiObject.objects.filter(cluster=cluster).pods().exclude(node_name="")
-                .filter(phase="Pending").order_by("id"))
+    """One pass over the pods whose kubelet has something to do."""
+    t = runtime.seconds(now)
+    new = list(ApiObject.objects.filter(cluster=cluster).pods().exclude(node_name="")
+               .filter(phase="Pending", deleting=False).order_by("id"))
+    due_uids = set(Container.objects.filter(cluster=cluster, due_at__lte=now)
+                   .values_list("pod_uid", flat=True))
     terminating = list(ApiObject.objects.filter(cluster=cluster).pods().filter(deleting=True))
-    if not rows and not terminating:
+    if not new and not due_uids and not terminating:
         return
+    visit = {row.uid: row for row in new}
+    if due_uids:
+        for row in ApiObject.objects.filter(cluster=cluster, uid__in=due_uids, deleting=False):
+            visit.setdefault(row.uid, row)
     nodes = {row.name: row.body for row in ApiObject.objects.filter(cluster=cluster).nodes()}
-    used_ips = defaultdict(set)
+    used_ips = _used_ips(cluster, visit.values())
+    for row in visit.values():
+        node = nodes.get(row.node_name)
+        if node is None or not node_kind.is_ready(node):
+            continue
+        try:
+            sync_pod(cluster, row.body, node, used_ips[row.node_name], now, t)
+        except (Conflict, NotFound):
+            continue   # the pod changed or went meanwhile; the next pass sees it as it is
+        except ApiError as exc:
+            log.warning("%s: %s", row.name, exc.message)
+    for row in terminating:
+        try:
+            finish_terminating(cluster, row.body, now)
+        except (Conflict, NotFound):
+            continue
+    forget_vanished(cluster)
+
+
+def _used_ips(cluster, rows):
+    used = defaultdict(set)
     if any(not (row.body.get("status") or {}).get("startTime") for row in rows):
         for node_name, ip in (ApiObject.objects.filter(cluster=cluster).pods()
                               .exclude(node_name="").values_list("node_name", "body__status__podIP")):
             if ip:
-                used_ips[node_name].add(ip)
-    start_after = dt.timedelta(seconds=cluster.container_start_seconds)
-    for row in rows:
-        if row.deleting:
-            continue
-        pod, node = row.body, nodes.get(row.node_name)
-        try:
-            if node is None or not node_kind.is_ready(node):
-                continue
-            if not (pod.get("status") or {}).get("startTime"):
-                # With no start delay, admitting and starting are one status write.
-                instant = start_after <= dt.timedelta(0)
-                pod = admit(cluster, pod, node, used_ips[row.node_name], now, stamp,
-                            write=not instant)
-                if pod is None or not instant:
-                    continue
-            started = store.parse_timestamp(pod["status"]["startTime"])
-            if now >= started + start_after:
-                start(cluster, pod, now, stamp)
-        except (Conflict, NotFound):
-            continue
-        except ApiError as exc:
-            log.warning("%s: %s", row.name, exc.message)
-            continue
-    for row in terminating:
-        try:
-            finish_terminating(cluster, row.body, now, stamp)
-        except (Conflict, NotFound):
-            continue
+                used[node_name].add(ip)
+    return used
 
 
-def admit(cluster, pod, node, used, now, stamp, write=True):
-    """Take the pod: IPs and ContainerCreating. With `write=False` the status is only
-    computed, for `start` to write in the same update."""
-    ip = free_ip(node, used)
+def sync_pod(cluster, pod, node, used_ips, now, t):
+    """Admit the pod if new, move each of its due containers on, write its status."""
+    host = node["metadata"]["name"]
+    status = pod.get("status") or {}
+    if not status.get("startTime"):
+        admitted = admit(pod, node, used_ips, store.timestamp(now))
+        if admitted is None:
+            store.record_event(cluster, pod, "Warning", "FailedCreatePodSandBox",
+                               "Failed to create pod sandbox: no IP addresses available in "
+                               f"range set: {node['spec'].get('podCIDR')}", component=COMPONENT,
+                               host=host, aggregate=True, now=now)
+            return
+        pod = {**pod, "status": admitted}
+    pods_runtime = runtime.PodRuntime(cluster, pod)
+    say = _Recorder(cluster, pod, host, now)
+    for spec in pod["spec"]["containers"]:
+        row = pods_runtime.row(spec["name"])
+        if row is None:
+            row = pods_runtime.create(spec, t, t + cluster.container_start_seconds)
+            say("Normal", "Pulling", f'Pulling image "{spec["image"]}"')
+        for _ in range(MAX_STEPS):
+            if row.due_at is None or row.due_at > now:
+                break
+            step(cluster, pods_runtime, pod, spec, row, t, say)
+    new_status = podstatus.pod_status(pod, pods_runtime.rows, store.timestamp(now))
+    pods_runtime.save()
+    if new_status != pod.get("status"):
+        pod = store.update(cluster, {**pod, "status": new_status}, subresource="status",
+                           now=now).object
+    say.flush(pod)
+
+
+def admit(pod, node, used_ips, stamp):
+    """The status once the kubelet has taken the pod (IPs assigned), or None without an IP."""
+    ip = free_ip(node, used_ips)
     if ip is None:
-        store.record_event(cluster, pod, "Warning", "FailedCreatePodSandBox",
-                           "Failed to create pod sandbox: no IP addresses available in range "
-                           f"set: {node['spec'].get('podCIDR')}", component=COMPONENT,
-                           host=node["metadata"]["name"], aggregate=True, now=now)
         return None
-    pod = {**pod, "status": admitted_status(pod, node, ip, stamp)}
-    if write:
-        pod = store.update(cluster, pod, subresource="status", now=now).object
-    for c in pod["spec"]["containers"]:
-        store.record_event(cluster, pod, "Normal", "Pulling", f'Pulling image "{c["image"]}"',
-                           component=COMPONENT, host=node["metadata"]["name"], now=now)
-    return pod
+    status = dict(pod.get("status") or {})
+    status.update({"hostIP": node_ip(node), "hostIPs": [{"ip": node_ip(node)}], "podIP": ip,
+                   "podIPs": [{"ip": ip}], "startTime": stamp})
+    status["conditions"] = podstatus.set_conditions(status.get("conditions"), [
+        podstatus.condition("PodReadyToStartContainers", "True", stamp),
+        podstatus.condition("Initialized", "True", stamp)])
+    return status
 
 
-def start(cluster, pod, now, stamp):
-    host = pod["spec"]["nodeName"]
-    pod = store.update(cluster, {**pod, "status": running_status(pod, stamp)},
-                       subresource="status", now=now).object
-    took = cluster.container_start_seconds
-    for c in pod["spec"]["containers"]:
-        for reason, message in (
-            ("Pulled", f'Successfully pulled image "{c["image"]}" in {took:g}s '
-                       f"({took:g}s including waiting). Image size: {images.size(c['image'])} "
-                       "bytes."),
-            ("Created", f"Created container {c['name']}"),
-            ("Started", f"Started container {c['name']}"),
-        ):
-            store.record_event(cluster, pod, "Normal", reason, message, component=COMPONENT,
-                               host=host, now=now)
+def step(cluster, pods_runtime, pod, spec, row, t, say):
+    """One transition of one due container."""
+    if row.state in (Container.CREATING, Container.WAITING):
+        pull(cluster, pods_runtime, pod, spec, row, t, say)
+    elif row.state == Container.RUNNING:
+        code = pods_runtime.advance(spec, row, t)
+        if code is not None:
+            exited(pods_runtime, pod, spec, row, say)
+    elif row.state == Container.EXITED:
+        restart(cluster, pods_runtime, pod, spec, row, t, say)
 
 
-def finish_terminating(cluster, pod, now, stamp):
+def pull(cluster, pods_runtime, pod, spec, row, t, say):
+    image = spec["image"]
+    error = images.pull_error(image)
+    if error is None:
+        took = cluster.container_start_seconds
+        say("Normal", "Pulled", f'Successfully pulled image "{image}" in {took:g}s '
+            f"({took:g}s including waiting). Image size: {images.size(image)} bytes.")
+        _start(pods_runtime, pod, spec, row, t, say)
+        return
+    backoff = containers.Backoff.from_dict(row.data.get("pullBackoff"))
+    first = row.state == Container.CREATING
+    period = IMAGE_PULL_BACKOFF if first else min(backoff.period * 2, containers.MAX_BACKOFF)
+    row.state = Container.WAITING
+    row.data.update({"pullBackoff": containers.Backoff(period, t).as_dict(),
+                     "waitingReason": "ErrImagePull" if first else "ImagePullBackOff",
+                     "waitingMessage": error if first else f'Back-off pulling image "{image}"'})
+    row.due_at = runtime.moment(t + period)
+    pods_runtime.dirty.add(row.name)
+    if first:
+        say("Warning", "Failed", f'Failed to pull image "{image}": {error}')
+        say("Warning", "Failed", "Error: ErrImagePull")
+    else:
+        say("Normal", "BackOff", f'Back-off pulling image "{image}"', aggregate=True)
+        say("Warning", "Failed", "Error: ImagePullBackOff", aggregate=True)
+
+
+def _start(pods_runtime, pod, spec, row, t, say):
+    say("Normal", "Created", f"Created container {spec['name']}")
+    say("Normal", "Started", f"Started container {spec['name']}")
+    code = pods_runtime.start(spec, row, t)
+    if code is not None:
+        exited(pods_runtime, pod, spec, row, say)
+
+
+def exited(pods_runtime, pod, spec, row, say):
+    """The main process ended: restart now, after a back-off, or never (restartPolicy)."""
+    data = row.data
+    decision = containers.decide_restart(pod["spec"].get("restartPolicy", "Always"),
+                                         data["exitCode"], data["finishedAt"],
+                                         containers.Backoff.from_dict(data.get("backoff")))
+    data["backoff"] = decision.backoff.as_dict()
+    row.due_at = runtime.moment(decision.at) if decision.restart else None
+    if decision.waiting_reason:
+        meta = pod["metadata"]
+        data["waitingMessage"] = containers.crash_loop_message(
+            spec["name"], meta["name"], meta["namespace"], meta["uid"], decision.period)
+        say("Warning", "BackOff", f"Back-off restarting failed container {spec['name']} in pod "
+            f"{meta['name']}_{meta['namespace']}({meta['uid']})", aggregate=True)
+    pods_runtime.dirty.add(row.name)
+
+
+def restart(cluster, pods_runtime, pod, spec, row, t, say):
+    row.data["last"] = podstatus.terminated(pod, row)
+    row.restart_count += 1
+    say("Normal", "Pulled", f'Container image "{spec["image"]}" already present on machine',
+        aggregate=True)
+    _start(pods_runtime, pod, spec, row, t, say)
+
+
+class _Recorder:
+    """Collects a pass's events for one pod and records them once its status is written, so
+    each event names the pod's resourceVersion after the change it reports."""
+
+    def __init__(self, cluster, pod, host, now):
+        self.cluster, self.host, self.now = cluster, host, now
+        self.events = []
+
+    def __call__(self, type_, reason, message, aggregate=False):
+        self.events.append((type_, reason, message, aggregate))
+
+    def flush(self, pod):
+        for type_, reason, message, aggregate in self.events:
+            store.record_event(self.cluster, pod, type_, reason, message, component=COMPONENT,
+                               host=self.host, aggregate=aggregate, now=self.now)
+        self.events = []
+
+
+def finish_terminating(cluster, pod, now):
     """Stop the containers when deletion starts; remove the pod when its grace has run out."""
     meta = pod["metadata"]
     deadline = store.parse_timestamp(meta["deletionTimestamp"])
     statuses = (pod.get("status") or {}).get("containerStatuses") or []
     if any(cs.get("ready") for cs in statuses):
-        pod = store.update(cluster, {**pod, "status": stopping_status(pod, stamp)},
-                           subresource="status", now=now).object
+        stamp = store.timestamp(now)
+        status = dict(pod["status"])
+        status["conditions"] = podstatus.set_conditions(status.get("conditions"), [
+            podstatus.condition("Ready", "False", stamp, reason="ContainersNotReady")])
+        status["containerStatuses"] = [{**cs, "ready": False} for cs in statuses]
+        pod = store.update(cluster, {**pod, "status": status}, subresource="status",
+                           now=now).object
         for c in pod["spec"]["containers"]:
             store.record_event(cluster, pod, "Normal", "Killing", f"Stopping container {c['name']}",
                                component=COMPONENT, host=pod["spec"].get("nodeName"), now=now)
     if now >= deadline:
-        kind = store.kinds.get("Pod")
-        store.delete(cluster, kind, meta["namespace"], meta["name"], grace_period=0, now=now)
+        store.delete(cluster, store.kinds.get("Pod"), meta["namespace"], meta["name"],
+                     grace_period=0, now=now)
+        runtime.forget(cluster, [meta["uid"]])
+
+
+def forget_vanished(cluster):
+    """Drop the runtime's records of pods removed by any path (a finished pod deleted at once,
+    a namespace emptied): their logs go with them, as the seed says."""
+    alive = ApiObject.objects.filter(cluster=cluster, kind="Pod").values("uid")
+    gone = (Container.objects.filter(cluster=cluster).filter(~Q(pod_uid__in=alive))
+            .values_list("pod_uid", flat=True).distinct())
+    gone = list(gone)
+    if gone:
+        runtime.forget(cluster, gone)

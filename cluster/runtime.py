@@ -1,0 +1,225 @@
+"""The simulated container runtime: what containerd does for the kubelet.
+
+It holds each pod's sandbox (its emptyDir volumes) and each container's process: the image's
+filesystem with the container's changes, the position of its program (cluster.shell), and its
+log. The kubelet (controllers/kubelet.py) decides; this module carries out: start a container,
+let its program run up to now, run a command in it, stop it. It never writes Kubernetes
+objects, only its own rows (Sandbox, Container, ContainerLog).
+"""
+
+import datetime as dt
+import math
+
+from cluster import images, shell
+from cluster.models import Container, ContainerLog, Sandbox
+
+UTC = dt.timezone.utc
+# Exit code of a main process ended by `kill 1` (SIGTERM): 128 + 15.
+SIGTERM_EXIT = 143
+
+
+def seconds(moment):
+    return moment.timestamp()
+
+
+def moment(secs):
+    return dt.datetime.fromtimestamp(secs, UTC)
+
+
+def program_argv(spec, image):
+    """What the container runs: command (else the image's entrypoint) followed by args."""
+    command = list(spec.get("command") or image.entrypoint)
+    args = list(spec.get("args") or ([] if spec.get("command") else []))
+    argv = command + args
+    return argv
+
+
+class ContainerIO(shell.Host):
+    """The world as a container's program sees it: its log, `kill 1`, and HTTP to itself."""
+
+    def __init__(self, pod, lines):
+        status = pod.get("status") or {}
+        super().__init__(hostname=pod["metadata"]["name"], ip=status.get("podIP") or "127.0.0.1")
+        self.lines = lines
+        self.killed = None
+
+    def stdout(self, line, t):
+        self.lines.append((t, "stdout", line))
+
+    def stderr(self, line, t):
+        self.lines.append((t, "stderr", line))
+
+    def kill_main(self, signal):
+        self.killed = signal
+
+
+class PodRuntime:
+    """One pod's sandbox and containers, loaded for one kubelet pass and saved at its end."""
+
+    def __init__(self, cluster, pod):
+        self.cluster, self.pod = cluster, pod
+        self.uid = pod["metadata"]["uid"]
+        self.sandbox = Sandbox.objects.filter(pod_uid=self.uid).first()
+        self.rows = {row.name: row for row in Container.objects.filter(pod_uid=self.uid)}
+        self.logs = []          # ContainerLog rows to insert
+        self.dirty = set()
+
+    # -- sandbox and filesystems -------------------------------------------------------------
+
+    def ensure_sandbox(self):
+        if self.sandbox is None:
+            volumes = {v["name"]: shell.FileSystem().to_json()
+                       for v in (self.pod["spec"].get("volumes") or []) if "emptyDir" in v}
+            self.sandbox = Sandbox.objects.create(cluster=self.cluster, pod_uid=self.uid,
+                                                  volumes=volumes)
+        return self.sandbox
+
+    def filesystem(self, spec, row):
+        """The container's files: its own layer plus the pod's emptyDir volumes mounted."""
+        fs = shell.FileSystem.from_json(row.data.get("fs") or
+                                        {"image": images.lookup(spec["image"]).layer})
+        volumes = self._volumes()
+        for mount in spec.get("volumeMounts") or []:
+            volume = volumes.get(mount.get("name"))
+            if volume is not None:
+                fs.mount(mount["mountPath"], volume, readonly=bool(mount.get("readOnly")))
+        return fs, volumes
+
+    def _volumes(self):
+        if not hasattr(self, "_volume_fs"):
+            sandbox = self.ensure_sandbox()
+            self._volume_fs = {name: shell.FileSystem.from_json(data)
+                               for name, data in (sandbox.volumes or {}).items()}
+        return self._volume_fs
+
+    def _keep(self, row, fs):
+        row.data["fs"] = fs.to_json()
+        self.dirty.add(row.name)
+        if hasattr(self, "_volume_fs"):
+            self.sandbox.volumes = {name: v.to_json() for name, v in self._volume_fs.items()}
+
+    # -- containers ------------------------------------------------------------------------
+
+    def row(self, name):
+        return self.rows.get(name)
+
+    def create(self, spec, now, pull_at):
+        """A container being created: its image pulls until `pull_at` (simulated seconds)."""
+        row = Container(cluster=self.cluster, pod_uid=self.uid, name=spec["name"],
+                        state=Container.CREATING, due_at=moment(pull_at), data={})
+        self.rows[spec["name"]] = row
+        self.dirty.add(spec["name"])
+        return row
+
+    def start(self, spec, row, now):
+        """Start a new instance of the container at `now` and run its program up to now."""
+        image = images.lookup(spec["image"])
+        instance = row.restart_count
+        row.state = Container.RUNNING
+        # Ready once started; readiness probes, when a container has one, decide instead.
+        row.data.update({"startedAt": now, "fs": None, "program": None, "finishedAt": None,
+                         "exitCode": None, "reason": None, "ready": True})
+        self.dirty.add(row.name)
+        # Logs of the instance before the previous one are gone (only --previous survives).
+        ContainerLog.objects.filter(pod_uid=self.uid, container=row.name,
+                                    instance__lt=instance - 1).delete()
+        for line in image.banner:
+            self._log(row, now, "stdout", line)
+        argv = program_argv(spec, image)
+        if not argv:
+            row.due_at = None          # a server: it runs until stopped
+            fs, _ = self.filesystem(spec, row)
+            self._keep(row, fs)
+            return None
+        return self.advance(spec, row, now, starting=True)
+
+    def advance(self, spec, row, now, starting=False):
+        """Let the container's program run up to `now`. Returns the exit code if it ended."""
+        image = images.lookup(spec["image"])
+        argv = program_argv(spec, image)
+        if not argv:
+            row.due_at = None
+            return None
+        fs, _ = self.filesystem(spec, row)
+        lines = []
+        io = ContainerIO(self.pod, lines)
+        try:
+            program = shell.compile(argv)
+            outcome = program.run(None if starting else row.data.get("program"), fs, now,
+                                  env=self.environment(spec), io=io)
+        except shell.ShellError as exc:
+            lines.append((now, "stderr", exc.message))
+            outcome = shell.Outcome(exit_code=exc.exit_code, finished_at=now)
+        for t, stream, text in lines:
+            self._log(row, t, stream, text)
+        self._keep(row, fs)
+        if outcome.error:
+            # The runtime could not start it (no such executable): exit 128, as runc reports.
+            row.data.update({"reason": "StartError", "message": outcome.error})
+            return self.stopped(row, outcome.finished_at, outcome.exit_code, "StartError")
+        if outcome.exited:
+            reason = "Completed" if outcome.exit_code == 0 else "Error"
+            return self.stopped(row, outcome.finished_at, outcome.exit_code, reason)
+        row.data["program"] = outcome.state
+        row.due_at = None if math.isinf(outcome.waiting_until) else \
+            moment(max(outcome.waiting_until, now))
+        return None
+
+    def stopped(self, row, at, exit_code, reason):
+        row.state = Container.EXITED
+        row.data.update({"finishedAt": at, "exitCode": exit_code, "reason": reason,
+                         "program": None, "ready": False})
+        row.due_at = None
+        self.dirty.add(row.name)
+        return exit_code
+
+    def exec(self, spec, argv, now):
+        """Run a command inside the running container: (exit code, stdout, stderr lines).
+
+        A `kill 1` among its commands ends the main process (exit 143, SIGTERM)."""
+        row = self.rows.get(spec["name"])
+        fs, _ = self.filesystem(spec, row)
+        io = ContainerIO(self.pod, [])
+        io.pid = 0   # not the main process: `kill 1` reaches PID 1
+        code, out, err, _slept = shell.run_command(argv, fs, now, env=self.environment(spec),
+                                                   io=io)
+        self._keep(row, fs)
+        if io.killed:
+            self.stopped(row, now, 128 + io.killed, "Error")
+        return code, out, err
+
+    def environment(self, spec):
+        env = {"HOSTNAME": self.pod["metadata"]["name"],
+               "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+               "HOME": "/root"}
+        for var in spec.get("env") or []:
+            if "value" in var:
+                env[var["name"]] = str(var.get("value") or "")
+        return env
+
+    def _log(self, row, t, stream, text):
+        self.logs.append(ContainerLog(cluster=self.cluster, pod_uid=self.uid,
+                                      container=row.name, instance=row.restart_count,
+                                      at=moment(t), stream=stream, line=text))
+
+    def save(self):
+        for name in self.dirty:
+            self.rows[name].save()
+        if self.sandbox is not None and hasattr(self, "_volume_fs"):
+            self.sandbox.save(update_fields=["volumes"])
+        if self.logs:
+            ContainerLog.objects.bulk_create(self.logs)
+        self.dirty.clear()
+        self.logs = []
+
+
+def forget(cluster, pod_uids):
+    """The runtime's records of pods that are gone: containers, sandboxes and logs."""
+    Container.objects.filter(cluster=cluster, pod_uid__in=pod_uids).delete()
+    Sandbox.objects.filter(cluster=cluster, pod_uid__in=pod_uids).delete()
+    ContainerLog.objects.filter(cluster=cluster, pod_uid__in=pod_uids).delete()
+
+
+def log_lines(pod_uid, container, instance):
+    return list(ContainerLog.objects.filter(pod_uid=pod_uid, container=container,
+                                            instance=instance).order_by("id"))
