@@ -56,23 +56,32 @@ class ContainerIO(shell.Host):
 class PodRuntime:
     """One pod's sandbox and containers, loaded for one kubelet pass and saved at its end."""
 
-    def __init__(self, cluster, pod):
+    def __init__(self, cluster, pod, rows=None, logs=None):
+        """`rows`: the pod's Container rows if the caller loaded them (a pass loads all due
+        pods' rows in one query); `logs`: a list shared by a pass to insert in one go."""
         self.cluster, self.pod = cluster, pod
         self.uid = pod["metadata"]["uid"]
-        self.sandbox = Sandbox.objects.filter(pod_uid=self.uid).first()
-        self.rows = {row.name: row for row in Container.objects.filter(pod_uid=self.uid)}
-        self.logs = []          # ContainerLog rows to insert
+        if rows is None:
+            rows = Container.objects.filter(pod_uid=self.uid)
+        self.rows = {row.name: row for row in rows}
+        self.sandbox = None
+        self.logs = [] if logs is None else logs
         self.dirty = set()
 
     # -- sandbox and filesystems -------------------------------------------------------------
 
     def ensure_sandbox(self):
         if self.sandbox is None:
+            self.sandbox = Sandbox.objects.filter(pod_uid=self.uid).first()
+        if self.sandbox is None:
             volumes = {v["name"]: shell.FileSystem().to_json()
                        for v in (self.pod["spec"].get("volumes") or []) if "emptyDir" in v}
             self.sandbox = Sandbox.objects.create(cluster=self.cluster, pod_uid=self.uid,
                                                   volumes=volumes)
         return self.sandbox
+
+    def has_volumes(self):
+        return any("emptyDir" in v for v in self.pod["spec"].get("volumes") or [])
 
     def filesystem(self, spec, row):
         """The container's files: its own layer plus the pod's emptyDir volumes mounted."""
@@ -86,6 +95,8 @@ class PodRuntime:
         return fs, volumes
 
     def _volumes(self):
+        if not self.has_volumes():
+            return {}
         if not hasattr(self, "_volume_fs"):
             sandbox = self.ensure_sandbox()
             self._volume_fs = {name: shell.FileSystem.from_json(data)
@@ -120,9 +131,10 @@ class PodRuntime:
         row.data.update({"startedAt": now, "fs": None, "program": None, "finishedAt": None,
                          "exitCode": None, "reason": None, "ready": True})
         self.dirty.add(row.name)
-        # Logs of the instance before the previous one are gone (only --previous survives).
-        ContainerLog.objects.filter(pod_uid=self.uid, container=row.name,
-                                    instance__lt=instance - 1).delete()
+        if instance >= 2:
+            # Logs of the instance before the previous one go (only --previous survives).
+            ContainerLog.objects.filter(pod_uid=self.uid, container=row.name,
+                                        instance__lt=instance - 1).delete()
         for line in image.banner:
             self._log(row, now, "stdout", line)
         argv = program_argv(spec, image)
@@ -202,15 +214,28 @@ class PodRuntime:
                                       container=row.name, instance=row.restart_count,
                                       at=moment(t), stream=stream, line=text))
 
-    def save(self):
+    def save(self, flush_logs=True):
         for name in self.dirty:
             self.rows[name].save()
         if self.sandbox is not None and hasattr(self, "_volume_fs"):
             self.sandbox.save(update_fields=["volumes"])
-        if self.logs:
-            ContainerLog.objects.bulk_create(self.logs)
+        if flush_logs:
+            write_logs(self.logs)
         self.dirty.clear()
-        self.logs = []
+
+
+def write_logs(lines):
+    if lines:
+        ContainerLog.objects.bulk_create(lines)
+        lines.clear()
+
+
+def rows_by_pod(cluster, pod_uids):
+    """Container rows of several pods in one query: {pod uid (str): [rows]}."""
+    found = {}
+    for row in Container.objects.filter(cluster=cluster, pod_uid__in=list(pod_uids)):
+        found.setdefault(str(row.pod_uid), []).append(row)
+    return found
 
 
 def forget(cluster, pod_uids):

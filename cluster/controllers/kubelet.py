@@ -56,6 +56,7 @@ def reconcile(cluster, now):
     due_uids = set(Container.objects.filter(cluster=cluster, due_at__lte=now)
                    .values_list("pod_uid", flat=True))
     terminating = list(ApiObject.objects.filter(cluster=cluster).pods().filter(deleting=True))
+    forget_vanished(cluster)
     if not new and not due_uids and not terminating:
         return
     visit = {row.uid: row for row in new}
@@ -64,22 +65,27 @@ def reconcile(cluster, now):
             visit.setdefault(row.uid, row)
     nodes = {row.name: row.body for row in ApiObject.objects.filter(cluster=cluster).nodes()}
     used_ips = _used_ips(cluster, visit.values())
+    # Pods admitted earlier may have containers still pulling (not due): load every visited
+    # pod's containers, in one query.
+    containers_of = runtime.rows_by_pod(cluster, [str(uid) for uid in visit])
+    logs = []
     for row in visit.values():
         node = nodes.get(row.node_name)
         if node is None or not node_kind.is_ready(node):
             continue
         try:
-            sync_pod(cluster, row.body, node, used_ips[row.node_name], now, t)
+            sync_pod(cluster, row.body, node, used_ips[row.node_name], now, t,
+                     containers_of.get(str(row.uid), []), logs)
         except (Conflict, NotFound):
             continue   # the pod changed or went meanwhile; the next pass sees it as it is
         except ApiError as exc:
             log.warning("%s: %s", row.name, exc.message)
+    runtime.write_logs(logs)
     for row in terminating:
         try:
             finish_terminating(cluster, row.body, now)
         except (Conflict, NotFound):
             continue
-    forget_vanished(cluster)
 
 
 def _used_ips(cluster, rows):
@@ -92,7 +98,7 @@ def _used_ips(cluster, rows):
     return used
 
 
-def sync_pod(cluster, pod, node, used_ips, now, t):
+def sync_pod(cluster, pod, node, used_ips, now, t, rows, logs):
     """Admit the pod if new, move each of its due containers on, write its status."""
     host = node["metadata"]["name"]
     status = pod.get("status") or {}
@@ -105,7 +111,7 @@ def sync_pod(cluster, pod, node, used_ips, now, t):
                                host=host, aggregate=True, now=now)
             return
         pod = {**pod, "status": admitted}
-    pods_runtime = runtime.PodRuntime(cluster, pod)
+    pods_runtime = runtime.PodRuntime(cluster, pod, rows, logs)
     say = _Recorder(cluster, pod, host, now)
     for spec in pod["spec"]["containers"]:
         row = pods_runtime.row(spec["name"])
@@ -117,7 +123,7 @@ def sync_pod(cluster, pod, node, used_ips, now, t):
                 break
             step(cluster, pods_runtime, pod, spec, row, t, say)
     new_status = podstatus.pod_status(pod, pods_runtime.rows, store.timestamp(now))
-    pods_runtime.save()
+    pods_runtime.save(flush_logs=False)
     if new_status != pod.get("status"):
         pod = store.update(cluster, {**pod, "status": new_status}, subresource="status",
                            now=now).object
