@@ -9,8 +9,9 @@ objects, only its own rows (Sandbox, Container, ContainerLog).
 
 import datetime as dt
 import math
+import urllib.parse
 
-from cluster import images, shell
+from cluster import images, servers, shell
 from cluster.models import Container, ContainerLog, Sandbox
 
 UTC = dt.timezone.utc
@@ -35,13 +36,24 @@ def program_argv(spec, image):
 
 
 class ContainerIO(shell.Host):
-    """The world as a container's program sees it: its log, `kill 1`, and HTTP to itself."""
+    """The world as a container's program sees it: its log, `kill 1`, and HTTP to its own pod
+    (the containers of a pod share one network namespace: localhost reaches them all)."""
 
-    def __init__(self, pod, lines):
+    def __init__(self, pod, lines, pod_runtime=None, now=0.0):
         status = pod.get("status") or {}
         super().__init__(hostname=pod["metadata"]["name"], ip=status.get("podIP") or "127.0.0.1")
         self.lines = lines
         self.killed = None
+        self.pod_runtime, self.now = pod_runtime, now
+
+    def http_get(self, url):
+        parsed = urllib.parse.urlsplit(url if "://" in url else "http://" + url)
+        host, port = parsed.hostname, parsed.port or 80
+        if self.pod_runtime is None or host not in ("localhost", "127.0.0.1", self.ip):
+            # Other pods and Services are reached through the cluster network (Services issue).
+            raise LookupError(host)
+        reply = self.pod_runtime.http(port, parsed.path or "/", "127.0.0.1", self.now)
+        return reply.status, reply.body
 
     def stdout(self, line, t):
         self.lines.append((t, "stdout", line))
@@ -139,7 +151,7 @@ class PodRuntime:
             self._log(row, now, "stdout", line)
         argv = program_argv(spec, image)
         if not argv:
-            row.due_at = None          # a server: it runs until stopped
+            row.data["wakeAt"] = None          # a server: it runs until stopped
             fs, _ = self.filesystem(spec, row)
             self._keep(row, fs)
             return None
@@ -150,11 +162,11 @@ class PodRuntime:
         image = images.lookup(spec["image"])
         argv = program_argv(spec, image)
         if not argv:
-            row.due_at = None
+            row.data["wakeAt"] = None
             return None
         fs, _ = self.filesystem(spec, row)
         lines = []
-        io = ContainerIO(self.pod, lines)
+        io = ContainerIO(self.pod, lines, self, now)
         try:
             program = shell.compile(argv)
             outcome = program.run(None if starting else row.data.get("program"), fs, now,
@@ -173,32 +185,57 @@ class PodRuntime:
             reason = "Completed" if outcome.exit_code == 0 else "Error"
             return self.stopped(row, outcome.finished_at, outcome.exit_code, reason)
         row.data["program"] = outcome.state
-        row.due_at = None if math.isinf(outcome.waiting_until) else \
-            moment(max(outcome.waiting_until, now))
+        # When the program next needs the CPU (None: it sleeps for ever); the kubelet turns
+        # this and the probes' times into the row's due_at.
+        row.data["wakeAt"] = None if math.isinf(outcome.waiting_until) else \
+            max(outcome.waiting_until, now)
         return None
 
     def stopped(self, row, at, exit_code, reason):
         row.state = Container.EXITED
         row.data.update({"finishedAt": at, "exitCode": exit_code, "reason": reason,
-                         "program": None, "ready": False})
+                         "program": None, "ready": False, "wakeAt": None})
         row.due_at = None
         self.dirty.add(row.name)
         return exit_code
 
-    def exec(self, spec, argv, now):
+    def exec(self, spec, argv, now, limit=60.0):
         """Run a command inside the running container: (exit code, stdout, stderr lines).
 
-        A `kill 1` among its commands ends the main process (exit 143, SIGTERM)."""
+        The exit code is None if it was still running after `limit` seconds. A `kill 1`
+        among its commands ends the main process (exit 143, SIGTERM)."""
         row = self.rows.get(spec["name"])
         fs, _ = self.filesystem(spec, row)
-        io = ContainerIO(self.pod, [])
+        io = ContainerIO(self.pod, [], self, now)
         io.pid = 0   # not the main process: `kill 1` reaches PID 1
         code, out, err, _slept = shell.run_command(argv, fs, now, env=self.environment(spec),
-                                                   io=io)
+                                                   io=io, limit=limit)
         self._keep(row, fs)
         if io.killed:
             self.stopped(row, now, 128 + io.killed, "Error")
         return code, out, err
+
+    def http(self, port, path, client_ip, now, agent="curl/8.5.0"):
+        """An HTTP GET to this pod on `port`: the Answer of the container listening there.
+
+        Raises ConnectionRefusedError when no running container listens on it."""
+        for spec in self.pod["spec"]["containers"]:
+            row = self.rows.get(spec["name"])
+            if row is None or row.state != Container.RUNNING:
+                continue
+            image = images.lookup(spec["image"])
+            number = row.data.get("requests", 0) + 1
+            reply = servers.answer(image, spec, number, self.pod["metadata"]["name"], port, path)
+            if reply is None:
+                continue
+            row.data["requests"] = number
+            self.dirty.add(row.name)
+            line = servers.request_log(image, client_ip, path, reply.status, reply.body,
+                                       moment(now), agent)
+            if line:
+                self._log(row, now, "stdout", line)
+            return reply
+        raise ConnectionRefusedError(f"{self.pod['status'].get('podIP')}:{port}")
 
     def environment(self, spec):
         env = {"HOSTNAME": self.pod["metadata"]["name"],

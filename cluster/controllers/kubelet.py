@@ -16,7 +16,7 @@ from collections import defaultdict
 
 from django.db.models import Q
 
-from cluster import containers, images, podstatus, runtime, store
+from cluster import containers, images, podstatus, probes, runtime, store
 from cluster.errors import ApiError, Conflict, NotFound
 from cluster.kinds import node as node_kind
 from cluster.models import ApiObject, Container
@@ -149,9 +149,14 @@ def step(cluster, pods_runtime, pod, spec, row, t, say):
     if row.state in (Container.CREATING, Container.WAITING):
         pull(cluster, pods_runtime, pod, spec, row, t, say)
     elif row.state == Container.RUNNING:
-        code = pods_runtime.advance(spec, row, t)
-        if code is not None:
-            exited(pods_runtime, pod, spec, row, say)
+        wake = row.data.get("wakeAt")
+        if wake is not None and wake <= t:
+            if pods_runtime.advance(spec, row, t) is not None:
+                exited(pods_runtime, pod, spec, row, say)
+                return
+        probe(pods_runtime, pod, spec, row, t, say)
+        if row.state == Container.RUNNING:
+            reschedule(row)
     elif row.state == Container.EXITED:
         restart(cluster, pods_runtime, pod, spec, row, t, say)
 
@@ -188,6 +193,49 @@ def _start(pods_runtime, pod, spec, row, t, say):
     code = pods_runtime.start(spec, row, t)
     if code is not None:
         exited(pods_runtime, pod, spec, row, say)
+        return
+    probes.schedule(spec, row, t)
+    reschedule(row)
+
+
+def reschedule(row):
+    """A running container is next due when its program wakes or a probe is due."""
+    times = [x for x in (row.data.get("wakeAt"), probes.next_due(row)) if x is not None]
+    row.due_at = runtime.moment(min(times)) if times else None
+
+
+def probe(pods_runtime, pod, spec, row, t, say):
+    """Run the container's probes that are due, and act on what they find.
+
+    While a startup probe has not yet succeeded, the other probes wait for it."""
+    states = row.data.get("probes") or {}
+    for kind, label in probes.KINDS:
+        state = states.get(kind)
+        if state is None or state["next"] is None or state["next"] > t:
+            continue
+        if kind != "startupProbe" and "startupProbe" in states and \
+                not states["startupProbe"].get("passed"):
+            state["next"] = states["startupProbe"]["next"]
+            continue
+        spec_probe = spec[kind]
+        ok, message = probes.run(pods_runtime, spec, spec_probe, t)
+        state["next"] = t + (spec_probe.get("periodSeconds") or 10)
+        if not ok:
+            say("Warning", "Unhealthy", f"{label} probe failed: {message}", aggregate=True)
+        verdict = probes.record(state, ok, spec_probe)
+        pods_runtime.dirty.add(row.name)
+        if kind == "readinessProbe" and verdict:
+            row.data["ready"] = verdict == "succeeded"
+        elif kind == "startupProbe" and verdict == "succeeded":
+            state["passed"], state["next"] = True, None   # it has done its job: no more runs
+        elif verdict == "failed":
+            # Liveness or startup: the kubelet kills the container; restartPolicy decides.
+            what = "liveness" if kind == "livenessProbe" else "startup"
+            say("Normal", "Killing", f"Container {spec['name']} failed {what} probe, will be "
+                "restarted")
+            pods_runtime.stopped(row, t, 137, "Error")
+            exited(pods_runtime, pod, spec, row, say)
+            return
 
 
 def exited(pods_runtime, pod, spec, row, say):
