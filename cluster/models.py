@@ -208,6 +208,9 @@ class Container(models.Model):
     state = models.CharField(max_length=16, default=CREATING)
     due_at = models.DateTimeField(null=True, blank=True)
     data = models.JSONField(default=dict)
+    # Bumped on every save: a kubelet pass and an exec racing on one container cannot both
+    # win (the runtime saves with a conditional UPDATE).
+    version = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["pod_uid", "name"],

@@ -35,6 +35,10 @@ def program_argv(spec, image):
     return argv
 
 
+class StaleRuntime(Exception):
+    """Another writer changed a container's runtime record since it was read."""
+
+
 class ContainerIO(shell.Host):
     """The world as a container's program sees it: its log, `kill 1`, and HTTP to its own pod
     (the containers of a pod share one network namespace: localhost reaches them all)."""
@@ -68,16 +72,16 @@ class ContainerIO(shell.Host):
 class PodRuntime:
     """One pod's sandbox and containers, loaded for one kubelet pass and saved at its end."""
 
-    def __init__(self, cluster, pod, rows=None, logs=None):
-        """`rows`: the pod's Container rows if the caller loaded them (a pass loads all due
-        pods' rows in one query); `logs`: a list shared by a pass to insert in one go."""
+    def __init__(self, cluster, pod, rows=None):
+        """`rows`: the pod's Container rows if the caller loaded them (a pass loads all
+        visited pods' rows in one query)."""
         self.cluster, self.pod = cluster, pod
         self.uid = pod["metadata"]["uid"]
         if rows is None:
             rows = Container.objects.filter(pod_uid=self.uid)
         self.rows = {row.name: row for row in rows}
         self.sandbox = None
-        self.logs = [] if logs is None else logs
+        self.logs = []
         self.dirty = set()
 
     # -- sandbox and filesystems -------------------------------------------------------------
@@ -251,13 +255,23 @@ class PodRuntime:
                                       container=row.name, instance=row.restart_count,
                                       at=moment(t), stream=stream, line=text))
 
-    def save(self, flush_logs=True):
+    def save(self):
+        """Write what changed. Raises StaleRuntime if another writer saved a container since
+        it was read (the caller's transaction then rolls back and it tries again later)."""
         for name in self.dirty:
-            self.rows[name].save()
+            row = self.rows[name]
+            if row.pk is None:
+                row.save()
+                continue
+            updated = Container.objects.filter(pk=row.pk, version=row.version).update(
+                restart_count=row.restart_count, state=row.state, due_at=row.due_at,
+                data=row.data, version=row.version + 1)
+            if not updated:
+                raise StaleRuntime(f"container {name} of pod {self.uid} changed meanwhile")
+            row.version += 1
         if self.sandbox is not None and hasattr(self, "_volume_fs"):
             self.sandbox.save(update_fields=["volumes"])
-        if flush_logs:
-            write_logs(self.logs)
+        write_logs(self.logs)
         self.dirty.clear()
 
 

@@ -22,6 +22,14 @@ def parse_bool(text, name):
     raise BadRequest(f'{name}: invalid value "{text}": must be true or false')
 
 
+def parse_int(text, name):
+    """A whole number query parameter (tailLines, sinceSeconds, ...)."""
+    try:
+        return int(text)
+    except (TypeError, ValueError):
+        raise BadRequest(f'{name}: invalid value "{text}": must be an integer') from None
+
+
 def _invalid(verb, errors):
     return Invalid(OPTIONS_KIND.get(verb, "Options"), "", errors, group="meta.k8s.io")
 

@@ -27,8 +27,9 @@ NAMESPACE_SUBRESOURCES = ("status", "finalize")
 COLLECTION_VERBS = {"GET": "list", "POST": "create", "DELETE": "deletecollection"}
 OBJECT_VERBS = {"GET": "get", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
 SUBRESOURCE_VERBS = {
-    # POST /pods/{name}/binding, GET /pods/{name}/log, /scale ... come with later issues.
+    # POST /pods/{name}/binding, /exec, /scale ... come with later issues.
     "status": {"GET": "get", "PUT": "update", "PATCH": "patch"},
+    "log": {"GET": "log"},
 }
 
 
@@ -73,7 +74,8 @@ class Target:
                 f"{verb} is not supported on resources of kind "
                 f'"{self.kind.group_resource}" across all namespaces',
                 details={"kind": self.kind.plural})
-        if verb not in self.kind.verbs:
+        # A subresource's verbs are its own (GET /log is no "get" of the pod's verbs).
+        if not self.subresource and verb not in self.kind.verbs:
             raise MethodNotAllowed(
                 f'{verb} is not supported on resources of kind "{self.kind.group_resource}"',
                 details={"kind": self.kind.plural,

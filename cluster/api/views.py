@@ -5,9 +5,12 @@ as a metav1.Status with its code. Seams for later issues are marked: Table outpu
 (issue 7), the full label selector grammar (issue 3), more subresources (paths.py).
 """
 
+import datetime as dt
+
+from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from cluster import store
+from cluster import logs, store
 from cluster.api import filters, options, paths, wire
 from cluster.errors import ApiError, BadRequest, NotFound, UnsupportedMediaType
 from cluster.models import Cluster
@@ -203,7 +206,25 @@ def delete_collection(request, cluster, target):
     return wire.respond(list_body(target.kind, deleted, rv), 200, warnings)
 
 
+def pod_log(request, cluster, target):
+    """GET /pods/{name}/log: the container's log as text, as the kubelet serves it."""
+    pod = store.get(cluster, target.kind, target.namespace, target.name)
+    query = request.GET
+    tail = options.parse_int(query["tailLines"], "tailLines") if "tailLines" in query else None
+    since = None
+    if "sinceSeconds" in query:
+        seconds = options.parse_int(query["sinceSeconds"], "sinceSeconds")
+        since = cluster.clock.now - dt.timedelta(seconds=seconds)
+    text = logs.read(pod, query.get("container"),
+                     previous=options.parse_bool(query.get("previous", "false"), "previous"),
+                     tail=tail,
+                     timestamps=options.parse_bool(query.get("timestamps", "false"), "timestamps"),
+                     since=since)
+    return HttpResponse(text, content_type="text/plain")
+
+
 HANDLERS = {
+    "log": pod_log,
     "list": list_objects,
     "get": get_object,
     "create": create_object,

@@ -14,6 +14,7 @@ import ipaddress
 import logging
 from collections import defaultdict
 
+from django.db import transaction
 from django.db.models import Q
 
 from cluster import containers, images, podstatus, probes, runtime, store
@@ -68,19 +69,19 @@ def reconcile(cluster, now):
     # Pods admitted earlier may have containers still pulling (not due): load every visited
     # pod's containers, in one query.
     containers_of = runtime.rows_by_pod(cluster, [str(uid) for uid in visit])
-    logs = []
     for row in visit.values():
         node = nodes.get(row.node_name)
         if node is None or not node_kind.is_ready(node):
             continue
         try:
-            sync_pod(cluster, row.body, node, used_ips[row.node_name], now, t,
-                     containers_of.get(str(row.uid), []), logs)
-        except (Conflict, NotFound):
+            # One savepoint per pod: a pod that changed meanwhile is left whole for next pass.
+            with transaction.atomic():
+                sync_pod(cluster, row.body, node, used_ips[row.node_name], now, t,
+                         containers_of.get(str(row.uid), []))
+        except (Conflict, NotFound, runtime.StaleRuntime):
             continue   # the pod changed or went meanwhile; the next pass sees it as it is
         except ApiError as exc:
             log.warning("%s: %s", row.name, exc.message)
-    runtime.write_logs(logs)
     for row in terminating:
         try:
             finish_terminating(cluster, row.body, now)
@@ -98,7 +99,7 @@ def _used_ips(cluster, rows):
     return used
 
 
-def sync_pod(cluster, pod, node, used_ips, now, t, rows, logs):
+def sync_pod(cluster, pod, node, used_ips, now, t, rows):
     """Admit the pod if new, move each of its due containers on, write its status."""
     host = node["metadata"]["name"]
     status = pod.get("status") or {}
@@ -111,7 +112,7 @@ def sync_pod(cluster, pod, node, used_ips, now, t, rows, logs):
                                host=host, aggregate=True, now=now)
             return
         pod = {**pod, "status": admitted}
-    pods_runtime = runtime.PodRuntime(cluster, pod, rows, logs)
+    pods_runtime = runtime.PodRuntime(cluster, pod, rows)
     say = _Recorder(cluster, pod, host, now)
     for spec in pod["spec"]["containers"]:
         row = pods_runtime.row(spec["name"])
@@ -123,7 +124,7 @@ def sync_pod(cluster, pod, node, used_ips, now, t, rows, logs):
                 break
             step(cluster, pods_runtime, pod, spec, row, t, say)
     new_status = podstatus.pod_status(pod, pods_runtime.rows, store.timestamp(now))
-    pods_runtime.save(flush_logs=False)
+    pods_runtime.save()
     if new_status != pod.get("status"):
         pod = store.update(cluster, {**pod, "status": new_status}, subresource="status",
                            now=now).object
@@ -312,3 +313,42 @@ def forget_vanished(cluster):
     gone = list(gone)
     if gone:
         runtime.forget(cluster, gone)
+
+
+def exec_command(cluster, namespace, name, container, argv, now=None):
+    """Run `argv` in a running container, as the kubelet serves `kubectl exec`.
+
+    Returns (exit code or None if still running after a minute, stdout lines, stderr lines).
+    A command that ends the main process (`kill 1`) ends the container; its restart follows
+    the pod's restartPolicy, and the pod's status says so at once.
+    """
+    from cluster.errors import BadRequest
+
+    now = now or store.now_of(cluster)
+    t = runtime.seconds(now)
+    with transaction.atomic():
+        pod = store.get(cluster, store.kinds.get("Pod"), namespace, name)
+        spec = next((c for c in pod["spec"]["containers"] if c["name"] == container), None) \
+            if container else (pod["spec"]["containers"][0]
+                               if len(pod["spec"]["containers"]) == 1 else None)
+        if spec is None:
+            names = " ".join(c["name"] for c in pod["spec"]["containers"])
+            raise BadRequest(f"container {container} is not valid for pod {name}" if container
+                             else f"a container name must be specified for pod {name}, choose "
+                                  f"one of: [{names}]")
+        pods_runtime = runtime.PodRuntime(cluster, pod)
+        row = pods_runtime.row(spec["name"])
+        if row is None or row.state != Container.RUNNING:
+            raise BadRequest(f"unable to upgrade connection: container not found "
+                             f'("{spec["name"]}")')
+        code, out, err = pods_runtime.exec(spec, argv, t)
+        say = _Recorder(cluster, pod, pod["spec"].get("nodeName"), now)
+        if row.state == Container.EXITED:
+            exited(pods_runtime, pod, spec, row, say)
+        new_status = podstatus.pod_status(pod, pods_runtime.rows, store.timestamp(now))
+        pods_runtime.save()
+        if new_status != pod.get("status"):
+            pod = store.update(cluster, {**pod, "status": new_status}, subresource="status",
+                               now=now).object
+        say.flush(pod)
+    return code, out, err

@@ -86,6 +86,7 @@ class Pod(Kind):
     short_names = ("po",)
     categories = ("all",)
     model = "V1Pod"
+    subresources = ("status", "log")
 
     def default(self, obj, ctx):
         spec = obj.setdefault("spec", {})
