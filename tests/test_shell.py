@@ -1,4 +1,4 @@
-"""The simulated container shell (cluster/shell.py): pure Python, no database, no real time.
+"""The simulated container shell (cluster/shell/): pure Python, no database, no real time.
 
 Expected messages and exit codes were checked against real busybox ash (Debian's busybox 1.35,
 `sh -c`): e.g. ash numbers lines from 0 in `-c` scripts ("sh: cd: line 0: can't cd to ..."),
