@@ -10,12 +10,28 @@ restartPolicy); a readiness failure only makes it not Ready. Messages are the ku
 KINDS = (("startupProbe", "Startup"), ("livenessProbe", "Liveness"), ("readinessProbe", "Readiness"))
 
 
-def schedule(spec, row, started):
-    """Set the first run of each probe the container has, counting from `started`."""
-    row.data["probes"] = {
-        kind: {"next": started + (spec[kind].get("initialDelaySeconds") or 0),
-               "failures": 0, "successes": 0}
-        for kind, _label in KINDS if spec.get(kind)}
+def first_run(anchor, period, earliest):
+    """The first tick of a probe's ticker (anchor + k * period) at or after `earliest`."""
+    if earliest <= anchor:
+        return anchor
+    ticks = -(-(earliest - anchor) // period)     # ceiling division
+    return anchor + ticks * period
+
+
+def schedule(spec, row, started, anchor):
+    """Set the first run of each probe the container has.
+
+    The kubelet's prober ticks every periodSeconds from when it took the pod (`anchor`, the
+    pod's startTime), skipping ticks before initialDelaySeconds have passed since the container
+    started. A restarted container keeps its pod's ticker."""
+    probes = {}
+    for kind, _label in KINDS:
+        if spec.get(kind):
+            period = spec[kind].get("periodSeconds") or 10
+            earliest = started + (spec[kind].get("initialDelaySeconds") or 0)
+            probes[kind] = {"next": first_run(anchor, period, earliest), "failures": 0,
+                            "successes": 0}
+    row.data["probes"] = probes
     # Ready only once a readiness probe has succeeded; with none, at once.
     row.data["ready"] = not spec.get("readinessProbe")
 

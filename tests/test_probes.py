@@ -29,11 +29,13 @@ def messages(cluster, name, reason):
 
 
 def test_the_seeds_unhealthy_kubia_is_restarted_after_three_failed_probes(cluster, clock):
-    # Started at 3 s (scheduled at 1 s, 2 s pull). Probes at 18, 28, 38, 48, 58 s get the first
-    # five answers (200); 68, 78 and 88 s get 500s; the third failure kills it.
+    # The kubelet takes the pod at 1 s and its prober ticks every 10 s from then: 1, 11, 21...
+    # The container starts at 3 s (2 s pull), so ticks before 18 s (initialDelaySeconds 15)
+    # are skipped: probes at 21, 31, 41, 51, 61 s get the first five answers (200); 71, 81
+    # and 91 s get 500s, and the third failure kills it.
     store.create(cluster, pod_with("kubia-liveness", "luksa/kubia-unhealthy",
                                    livenessProbe=SEED_LIVENESS))
-    clock.run(87)
+    clock.run(90)
     assert status(cluster, "kubia-liveness")["restartCount"] == 0
     assert len(messages(cluster, "kubia-liveness", "Unhealthy")) == 1   # aggregated: count 2
     clock.run(1)
@@ -48,10 +50,10 @@ def test_the_seeds_unhealthy_kubia_is_restarted_after_three_failed_probes(cluste
 
 def test_each_probe_request_is_in_the_kubia_log(cluster, clock):
     store.create(cluster, pod_with("kubia", "luksa/kubia", livenessProbe=SEED_LIVENESS))
-    clock.run(40)
+    clock.run(40)   # probes at 21 and 31 s (the prober ticks from 1 s; 15 s initial delay)
     lines = list(ContainerLog.objects.values_list("line", flat=True))
     assert lines[0] == "Kubia server starting..."
-    assert lines[1:] == ["Received request from ::ffff:10.244.0.1"] * 3
+    assert lines[1:] == ["Received request from ::ffff:10.244.0.1"] * 2
 
 
 def test_a_pod_with_a_failing_readiness_probe_runs_but_is_not_ready(cluster, clock):
@@ -84,7 +86,7 @@ def test_touching_var_ready_makes_the_pod_ready_at_the_next_probe(cluster, clock
 def test_a_tcp_probe_on_a_port_nothing_listens_on_fails(cluster, clock):
     probe = {"tcpSocket": {"port": 81}, "periodSeconds": 5, "failureThreshold": 1}
     store.create(cluster, pod_with("tcp", "luksa/kubia", livenessProbe=probe))
-    clock.run(5)
+    clock.run(6)    # started at 3 s; the prober's ticks are 1, 6, 11... s
     assert status(cluster, "tcp")["restartCount"] >= 1
     assert messages(cluster, "tcp", "Unhealthy")[0].startswith("Liveness probe failed: dial tcp ")
 

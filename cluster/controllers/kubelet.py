@@ -195,7 +195,9 @@ def _start(pods_runtime, pod, spec, row, t, say):
     if code is not None:
         exited(pods_runtime, pod, spec, row, say)
         return
-    probes.schedule(spec, row, t)
+    anchor = runtime.seconds(store.parse_timestamp(pod["status"]["startTime"])) \
+        if (pod.get("status") or {}).get("startTime") else t
+    probes.schedule(spec, row, t, anchor)
     reschedule(row)
 
 
