@@ -18,6 +18,11 @@ def first_run(anchor, period, earliest):
     return anchor + ticks * period
 
 
+def next_tick(previous, period, now):
+    """The ticker's first tick after `now`, on the grid `previous` + k * period."""
+    return previous + period * (int((now - previous) // period) + 1)
+
+
 def schedule(spec, row, started, anchor):
     """Set the first run of each probe the container has.
 

@@ -69,6 +69,7 @@ def reconcile(cluster, now):
     # Pods admitted earlier may have containers still pulling (not due): load every visited
     # pod's containers, in one query.
     containers_of = runtime.rows_by_pod(cluster, [str(uid) for uid in visit])
+    log_lines = []
     for row in visit.values():
         node = nodes.get(row.node_name)
         if node is None or not node_kind.is_ready(node):
@@ -76,12 +77,14 @@ def reconcile(cluster, now):
         try:
             # One savepoint per pod: a pod that changed meanwhile is left whole for next pass.
             with transaction.atomic():
-                sync_pod(cluster, row.body, node, used_ips[row.node_name], now, t,
-                         containers_of.get(str(row.uid), []))
+                lines = sync_pod(cluster, row.body, node, used_ips[row.node_name], now, t,
+                                 containers_of.get(str(row.uid), []))
+            log_lines += lines      # kept only once the pod's savepoint has held
         except (Conflict, NotFound, runtime.StaleRuntime):
             continue   # the pod changed or went meanwhile; the next pass sees it as it is
         except ApiError as exc:
             log.warning("%s: %s", row.name, exc.message)
+    runtime.write_logs(log_lines)
     for row in terminating:
         try:
             finish_terminating(cluster, row.body, now)
@@ -100,7 +103,9 @@ def _used_ips(cluster, rows):
 
 
 def sync_pod(cluster, pod, node, used_ips, now, t, rows):
-    """Admit the pod if new, move each of its due containers on, write its status."""
+    """Admit the pod if new, move each of its due containers on, write its status.
+
+    Returns the log lines its containers wrote, for the pass to insert together."""
     host = node["metadata"]["name"]
     status = pod.get("status") or {}
     if not status.get("startTime"):
@@ -110,7 +115,7 @@ def sync_pod(cluster, pod, node, used_ips, now, t, rows):
                                "Failed to create pod sandbox: no IP addresses available in "
                                f"range set: {node['spec'].get('podCIDR')}", component=COMPONENT,
                                host=host, aggregate=True, now=now)
-            return
+            return []
         pod = {**pod, "status": admitted}
     pods_runtime = runtime.PodRuntime(cluster, pod, rows)
     say = _Recorder(cluster, pod, host, now)
@@ -124,11 +129,12 @@ def sync_pod(cluster, pod, node, used_ips, now, t, rows):
                 break
             step(cluster, pods_runtime, pod, spec, row, t, say)
     new_status = podstatus.pod_status(pod, pods_runtime.rows, store.timestamp(now))
-    pods_runtime.save()
+    pods_runtime.save(write_log=False)
     if new_status != pod.get("status"):
         pod = store.update(cluster, {**pod, "status": new_status}, subresource="status",
                            now=now).object
     say.flush(pod)
+    return pods_runtime.logs
 
 
 def admit(pod, node, used_ips, stamp):
@@ -222,7 +228,8 @@ def probe(pods_runtime, pod, spec, row, t, say):
             continue
         spec_probe = spec[kind]
         ok, message = probes.run(pods_runtime, spec, spec_probe, t)
-        state["next"] = t + (spec_probe.get("periodSeconds") or 10)
+        # The ticker keeps its grid: a probe run late (a long tick) does not shift later ones.
+        state["next"] = probes.next_tick(state["next"], spec_probe.get("periodSeconds") or 10, t)
         if not ok:
             say("Warning", "Unhealthy", f"{label} probe failed: {message}", aggregate=True)
         verdict = probes.record(state, ok, spec_probe)
