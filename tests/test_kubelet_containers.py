@@ -150,3 +150,19 @@ def test_a_pod_still_pulling_is_not_given_its_containers_twice(cluster, clock):
     clock.run(8)
     assert Container.objects.filter(name="slow").count() == 1
     assert main_status(cluster, "slow")["state"].get("running")
+
+
+def test_the_seeds_batch_job_image_works_two_minutes_then_completes(cluster, clock):
+    pod = make_pod("batch", image="luksa/batch-job", restartPolicy="OnFailure")
+    pod["spec"]["containers"][0]["name"] = "main"
+    store.create(cluster, pod)
+    clock.run(100, step=10)
+    assert get(cluster, "batch")["status"]["phase"] == "Running"
+    [started] = logs(cluster, "batch")
+    assert started.endswith("Batch job starting")
+    clock.run(40, step=10)
+    assert get(cluster, "batch")["status"]["phase"] == "Succeeded"
+    lines = logs(cluster, "batch")
+    assert lines[1].endswith("Finished succesfully")     # sic: the image's own spelling
+    terminated = main_status(cluster, "batch")["state"]["terminated"]
+    assert terminated["reason"] == "Completed" and terminated["exitCode"] == 0
