@@ -104,8 +104,15 @@ class PodRuntime:
 
     def filesystem(self, spec, row):
         """The container's files: its own layer plus the pod's emptyDir volumes mounted."""
-        fs = shell.FileSystem.from_json(row.data.get("fs") or
-                                        {"image": images.lookup(spec["image"]).layer})
+        if row.data.get("fs"):
+            fs = shell.FileSystem.from_json(row.data["fs"])
+        else:
+            fs = shell.FileSystem(images.lookup(spec["image"]).layer)
+            # The kubelet gives every container these two files (mounted from the pod).
+            name, ip = self.pod["metadata"]["name"], self.pod["status"].get("podIP", "")
+            fs.write("/etc/hostname", f"{name}\n")
+            fs.write("/etc/hosts", f"# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n"
+                                   f"{ip}\t{name}\n")
         volumes = self._volumes()
         for mount in spec.get("volumeMounts") or []:
             volume = volumes.get(mount.get("name"))

@@ -117,3 +117,13 @@ def test_a_sidecar_reaches_its_neighbour_on_localhost(cluster, clock):
     code, out, _err = exec_command(cluster, "default", "duo", "tool",
                                    ["curl", "-s", "localhost:8080"])
     assert (code, out) == (0, ["You've hit duo"])
+
+
+def test_every_container_has_its_pods_hostname_file(cluster, clock):
+    from cluster.controllers.kubelet import exec_command
+
+    pod = busybox("named", "sleep 3600")
+    store.create(cluster, pod)
+    clock.run(4)
+    assert exec_command(cluster, "default", "named", "main", ["cat", "/etc/hostname"]) == \
+        (0, ["named"], [])
