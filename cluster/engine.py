@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import transaction
 
 from cluster import publish, store
-from cluster.controllers import kubelet, namespaces, nodes, scheduler
+from cluster.controllers import kubelet, namespaces, nodelifecycle, nodes, scheduler
 from cluster.kinds import get as get_kind
 from cluster.models import Cluster, SimClock
 
@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 # Order matters only for latency: a pod created, scheduled and started in one tick.
 CONTROLLERS = (
     ("nodes", nodes.reconcile),
+    ("nodelifecycle", nodelifecycle.reconcile),
     ("namespaces", namespaces.reconcile),
     ("scheduler", scheduler.reconcile),
     ("kubelet", kubelet.reconcile),

@@ -85,6 +85,7 @@ class PodRuntime:
         self.rows = {row.name: row for row in rows}
         self.sandbox = None
         self.logs = []
+        self.boot_id = None     # the node's bootID: containers remember which boot ran them
         self.dirty = set()
 
     # -- sandbox and filesystems -------------------------------------------------------------
@@ -155,7 +156,8 @@ class PodRuntime:
         row.state = Container.RUNNING
         # Ready once started; readiness probes, when a container has one, decide instead.
         row.data.update({"startedAt": now, "fs": None, "program": None, "finishedAt": None,
-                         "exitCode": None, "reason": None, "ready": True})
+                         "exitCode": None, "reason": None, "ready": True,
+                         "bootID": self.boot_id})
         self.dirty.add(row.name)
         if instance >= 2:
             # Logs of the instance before the previous one go (only --previous survives).

@@ -52,27 +52,37 @@ def free_ip(node, used):
 def reconcile(cluster, now):
     """One pass over the pods whose kubelet has something to do."""
     t = runtime.seconds(now)
+    nodes = {row.name: row.body for row in ApiObject.objects.filter(cluster=cluster).nodes()}
+    # A powered-off node's kubelet does nothing: its pods stay as they were, even Terminating.
+    working = {name: node for name, node in nodes.items()
+               if node_kind.is_ready(node) and not node_kind.powered_off(node)}
+    rebooted = [name for name, node in working.items() if boot_id(node) != synced_boot(node)]
     new = list(ApiObject.objects.filter(cluster=cluster).pods().exclude(node_name="")
                .filter(phase="Pending", deleting=False).order_by("id"))
     due_uids = set(Container.objects.filter(cluster=cluster, due_at__lte=now)
                    .values_list("pod_uid", flat=True))
-    terminating = list(ApiObject.objects.filter(cluster=cluster).pods().filter(deleting=True))
+    terminating = list(ApiObject.objects.filter(cluster=cluster).pods().filter(deleting=True)
+                       .filter(node_name__in=list(working)))
     forget_vanished(cluster)
-    if not new and not due_uids and not terminating:
+    if not new and not due_uids and not terminating and not rebooted:
         return
     visit = {row.uid: row for row in new}
     if due_uids:
         for row in ApiObject.objects.filter(cluster=cluster, uid__in=due_uids, deleting=False):
             visit.setdefault(row.uid, row)
-    nodes = {row.name: row.body for row in ApiObject.objects.filter(cluster=cluster).nodes()}
+    if rebooted:
+        # After a reboot the kubelet syncs every pod it has: their containers are gone.
+        for row in ApiObject.objects.filter(cluster=cluster).pods().filter(
+                node_name__in=rebooted, deleting=False).exclude(phase__in=("Succeeded", "Failed")):
+            visit.setdefault(row.uid, row)
     used_ips = _used_ips(cluster, visit.values())
     # Pods admitted earlier may have containers still pulling (not due): load every visited
     # pod's containers, in one query.
     containers_of = runtime.rows_by_pod(cluster, [str(uid) for uid in visit])
-    log_lines = []
+    log_lines, unsynced = [], set()
     for row in visit.values():
-        node = nodes.get(row.node_name)
-        if node is None or not node_kind.is_ready(node):
+        node = working.get(row.node_name)
+        if node is None:
             continue
         try:
             # One savepoint per pod: a pod that changed meanwhile is left whole for next pass.
@@ -81,15 +91,41 @@ def reconcile(cluster, now):
                                  containers_of.get(str(row.uid), []))
             log_lines += lines      # kept only once the pod's savepoint has held
         except (Conflict, NotFound, runtime.StaleRuntime):
+            unsynced.add(row.node_name)
             continue   # the pod changed or went meanwhile; the next pass sees it as it is
         except ApiError as exc:
+            unsynced.add(row.node_name)
             log.warning("%s: %s", row.name, exc.message)
     runtime.write_logs(log_lines)
+    for name in rebooted:
+        if name not in unsynced:
+            mark_synced(cluster, working[name], now)
     for row in terminating:
         try:
             finish_terminating(cluster, row.body, now)
         except (Conflict, NotFound):
             continue
+
+
+SYNCED_BOOT = "kubelab.io/kubelet-synced-boot-id"
+
+
+def boot_id(node):
+    return ((node.get("status") or {}).get("nodeInfo") or {}).get("bootID", "")
+
+
+def synced_boot(node):
+    """The boot the kubelet last synced its pods for (kubelab's own annotation)."""
+    return ((node.get("metadata") or {}).get("annotations") or {}).get(SYNCED_BOOT, "")
+
+
+def mark_synced(cluster, node, now):
+    try:
+        store.patch(cluster, store.kinds.get("Node"), "", node["metadata"]["name"],
+                    {"metadata": {"annotations": {SYNCED_BOOT: boot_id(node)}}},
+                    store.MERGE_PATCH, now=now)
+    except (Conflict, NotFound):
+        pass   # tried again next pass
 
 
 def _used_ips(cluster, rows):
@@ -118,7 +154,18 @@ def sync_pod(cluster, pod, node, used_ips, now, t, rows):
             return []
         pod = {**pod, "status": admitted}
     pods_runtime = runtime.PodRuntime(cluster, pod, rows)
+    pods_runtime.boot_id = boot_id(node)
     say = _Recorder(cluster, pod, host, now)
+    lost = [row for row in pods_runtime.rows.values()
+            if row.state == Container.RUNNING and row.data.get("bootID") not in
+            (None, pods_runtime.boot_id)]
+    if lost:
+        # The node rebooted under them: the kubelet re-creates the sandbox and restarts them;
+        # the lost instance shows as Terminated, reason Unknown, exit code 255.
+        say("Normal", "SandboxChanged", "Pod sandbox changed, it will be killed and re-created.")
+        for row in lost:
+            pods_runtime.stopped(row, t, 255, "Unknown")
+            row.due_at = runtime.moment(t)
     for spec in pod["spec"]["containers"]:
         row = pods_runtime.row(spec["name"])
         if row is None:

@@ -1,11 +1,32 @@
-"""The node side of the control plane: node IPAM and each node's kubelet registration.
+"""The node side of the control plane: node IPAM, each node's kubelet registration and its
+heartbeats.
 
 A node created through the API gets a pod CIDR (as the node IPAM controller assigns one) and,
 once its simulated kubelet registers, addresses, node info and a Ready condition.
+
+Heartbeats. A Kubernetes 1.32 kubelet sends two (docs "Nodes", Node heartbeats):
+- it renews its Lease in kube-node-lease every 10 s (a quarter of nodeLeaseDurationSeconds, 40);
+- it computes its node status every 10 s (nodeStatusUpdateFrequency) but posts it only when it
+  changed, or when nodeStatusReportFrequency (5 min) has passed since its last post.
+The node lifecycle controller counts a node alive while either signal is fresher than its grace
+period (50 s). Writing a Lease every 10 s would be six writes a minute per node for nothing a
+learner can see, so kubelab serves no Lease and keeps it implicit: a running kubelet is renewing
+it, always; when a node is powered off (annotation kubelab.io/power: "off") its kubelet stops,
+and the time of its last renewal is kept in the annotation kubelab.io/lease-renew-time (written
+by `nodes_admin.power_off`, or here when the power annotation was set through the API). The
+status heartbeat is Kubernetes' own: posted every 5 minutes (lastHeartbeatTime), and at once
+after a reboot or when the node controller marked the node Unknown. So an idle node costs 12
+writes an hour, as in a real cluster.
+
+Powered on again, the node has rebooted: the kubelet gets a new bootID, records Starting and
+Rebooted, removes the lease annotation and posts Ready. A status someone else wrote (Ready False
+through the status subresource) stands until the next 5-minute post; a real kubelet would
+overwrite it within 10 s.
 """
 
 import copy
 import ipaddress
+import uuid
 
 from cluster import store
 from cluster.errors import Conflict
@@ -18,6 +39,11 @@ POD_NETWORK = ipaddress.ip_network("10.240.0.0/12")
 FIRST_POD_CIDR = ipaddress.ip_network("10.244.0.0/24")
 NODE_NETWORK = ipaddress.ip_network("172.18.0.0/16")
 KUBELET_VERSION = "v1.32.0"
+COMPONENT = "kubelet"
+# KubeletConfiguration.nodeStatusReportFrequency: the status is posted at least this often.
+NODE_STATUS_REPORT_SECONDS = 300
+# The conditions the kubelet owns (NetworkUnavailable belongs to the network plugin).
+KUBELET_CONDITIONS = ("MemoryPressure", "DiskPressure", "PIDPressure", "Ready")
 
 
 def ready_condition(now):
@@ -86,26 +112,111 @@ def plan_registration(node, used_cidrs, used_ips, now):
     return wanted if changed else None
 
 
+def kubelet_conditions(old, stamp):
+    """The conditions as a running kubelet posts them: its own four refreshed with this
+    heartbeat, a transition time only where the status changed; any others kept. Pure."""
+    fresh = {c["type"]: c for c in pressure_conditions(stamp) + [ready_condition(stamp)]}
+    result = []
+    for cond in old or []:
+        new = fresh.pop(cond.get("type"), None)
+        if new is None:
+            result.append(cond)
+            continue
+        if cond.get("status") == new["status"]:
+            new = {**new, "lastTransitionTime": cond.get("lastTransitionTime") or stamp}
+        result.append(new)
+    return result + [fresh[t] for t in KUBELET_CONDITIONS if t in fresh]
+
+
+def plan_heartbeat(node, now):
+    """What the node's kubelet writes this tick: (metadata, status, rebooted). Pure.
+
+    `metadata` (or None) carries the lease annotation set or removed; `status` (or None) is a
+    node status post. A powered-off node posts nothing; the first tick that sees it off records
+    its last lease renewal.
+    """
+    meta = node["metadata"]
+    annotations = meta.get("annotations") or {}
+    stamp = store.timestamp(now)
+    if node_kind.powered_off(node):
+        if node_kind.LEASE_RENEW_ANNOTATION in annotations:
+            return None, None, False
+        annotations = {**annotations, node_kind.LEASE_RENEW_ANNOTATION: stamp}
+        return {**meta, "annotations": annotations}, None, False
+    ready = node_kind.condition(node, "Ready")
+    if ready is None:
+        return None, None, False   # not registered yet: plan_registration's job
+    rebooted = node_kind.LEASE_RENEW_ANNOTATION in annotations
+    try:
+        since = (now - store.parse_timestamp(ready.get("lastHeartbeatTime") or "")).total_seconds()
+    except ValueError:
+        since = NODE_STATUS_REPORT_SECONDS
+    if not rebooted and ready.get("status") != "Unknown" and since < NODE_STATUS_REPORT_SECONDS:
+        return None, None, False   # the common case: nothing to post
+    status = copy.deepcopy(node.get("status") or {})
+    status["conditions"] = kubelet_conditions(status.get("conditions"), stamp)
+    new_meta = None
+    if rebooted:
+        status["nodeInfo"] = {**(status.get("nodeInfo") or {}), "bootID": str(uuid.uuid4())}
+        rest = {k: v for k, v in annotations.items() if k != node_kind.LEASE_RENEW_ANNOTATION}
+        new_meta = {**meta, "annotations": rest}
+        if not rest:
+            new_meta.pop("annotations")
+    return new_meta, status, rebooted
+
+
 def reconcile(cluster, now):
-    """Register every node that lacks a pod CIDR, addresses or conditions."""
-    nodes = [row.body for row in ApiObject.objects.filter(cluster=cluster).nodes()]
+    """Register every node that lacks a pod CIDR, addresses or conditions; post each running
+    kubelet's heartbeat when due."""
+    nodes = list(ApiObject.objects.filter(cluster=cluster).nodes().values_list("body", flat=True))
     used_cidrs = {(n.get("spec") or {}).get("podCIDR") for n in nodes}
     used_ips = {a["address"] for n in nodes for a in (n.get("status") or {}).get("addresses") or []}
     stamp = store.timestamp(now)
     for node in nodes:
-        wanted = plan_registration(node, used_cidrs, used_ips, stamp)
-        if wanted is None:
-            continue
         try:
-            if wanted["spec"] != node["spec"]:
-                node = store.update(cluster, {**wanted, "status": node["status"]}, now=now).object
-                wanted["metadata"]["resourceVersion"] = node["metadata"]["resourceVersion"]
-            if wanted["status"] != node["status"]:
-                was_ready = node_kind.is_ready(node)
-                node = store.update(cluster, wanted, subresource="status", now=now).object
-                if not was_ready and node_kind.is_ready(node):
-                    store.record_event(cluster, node, "Normal", "NodeReady",
-                                       f"Node {node['metadata']['name']} status is now: NodeReady",
-                                       component="kubelet", host=node["metadata"]["name"], now=now)
+            node = register(cluster, node, used_cidrs, used_ips, now, stamp)
+            heartbeat(cluster, node, now)
         except Conflict:
             continue  # someone wrote the node meanwhile; the next tick sees the new version
+
+
+def register(cluster, node, used_cidrs, used_ips, now, stamp):
+    wanted = plan_registration(node, used_cidrs, used_ips, stamp)
+    if wanted is None:
+        return node
+    if node_kind.powered_off(node):
+        wanted["status"] = node["status"]   # no kubelet to register: only the pod CIDR (IPAM)
+    if wanted["spec"] != node["spec"]:
+        node = store.update(cluster, {**wanted, "status": node["status"]}, now=now).object
+        wanted["metadata"]["resourceVersion"] = node["metadata"]["resourceVersion"]
+    if wanted["status"] != node["status"]:
+        was_ready = node_kind.is_ready(node)
+        node = store.update(cluster, wanted, subresource="status", now=now).object
+        if not was_ready and node_kind.is_ready(node):
+            record(cluster, node, "Normal", "NodeReady",
+                   f"Node {node['metadata']['name']} status is now: NodeReady", now)
+    return node
+
+
+def heartbeat(cluster, node, now):
+    meta, status, rebooted = plan_heartbeat(node, now)
+    if meta is not None:
+        node = store.update(cluster, {**node, "metadata": meta}, now=now).object
+    if status is None:
+        return node
+    was_ready = node_kind.is_ready(node)
+    node = store.update(cluster, {**node, "status": status}, subresource="status",
+                        now=now).object
+    name = node["metadata"]["name"]
+    if rebooted:
+        record(cluster, node, "Normal", "Starting", "Starting kubelet.", now)
+        record(cluster, node, "Warning", "Rebooted", f"Node {name} has been rebooted, boot id: "
+               f"{node['status']['nodeInfo']['bootID']}", now)
+    if not was_ready and node_kind.is_ready(node):
+        record(cluster, node, "Normal", "NodeReady", f"Node {name} status is now: NodeReady", now)
+    return node
+
+
+def record(cluster, node, type_, reason, message, now):
+    store.record_event(cluster, node, type_, reason, message, component=COMPONENT,
+                       host=node["metadata"]["name"], now=now)

@@ -9,6 +9,24 @@ from cluster.kinds import validation as v
 DEFAULT_CAPACITY = {"cpu": "4", "memory": "16Gi", "pods": "110", "ephemeral-storage": "100Gi"}
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 
+# kubelab's power switch: "off" stops the node's kubelet (and so its heartbeat); absent or "on"
+# runs it. Set through the API (`kubectl annotate node node-1 kubelab.io/power=off`) or the board.
+POWER_ANNOTATION = "kubelab.io/power"
+POWER_VALUES = ("off", "on")
+# kubelab serves no coordination.k8s.io Leases: a running kubelet counts as renewing its Lease in
+# kube-node-lease continuously, and a stopped one leaves here the time of its last renewal.
+LEASE_RENEW_ANNOTATION = "kubelab.io/lease-renew-time"
+
+# The well-known taints (k8s.io/api/core/v1/well_known_taints.go).
+TAINT_NOT_READY = "node.kubernetes.io/not-ready"
+TAINT_UNREACHABLE = "node.kubernetes.io/unreachable"
+TAINT_UNSCHEDULABLE = "node.kubernetes.io/unschedulable"
+TAINT_MEMORY_PRESSURE = "node.kubernetes.io/memory-pressure"
+TAINT_DISK_PRESSURE = "node.kubernetes.io/disk-pressure"
+TAINT_PID_PRESSURE = "node.kubernetes.io/pid-pressure"
+TAINT_NETWORK_UNAVAILABLE = "node.kubernetes.io/network-unavailable"
+TAINT_OUT_OF_SERVICE = "node.kubernetes.io/out-of-service"
+
 
 def condition(node, type_):
     for cond in (node.get("status") or {}).get("conditions") or []:
@@ -20,6 +38,29 @@ def condition(node, type_):
 def is_ready(node):
     cond = condition(node, "Ready")
     return bool(cond and cond.get("status") == "True")
+
+
+def powered_off(node):
+    return ((node.get("metadata") or {}).get("annotations") or {}).get(POWER_ANNOTATION) == "off"
+
+
+def lease_renew_time(node):
+    """The last Lease renewal of a stopped kubelet (a timestamp string), or None if running."""
+    return ((node.get("metadata") or {}).get("annotations") or {}).get(LEASE_RENEW_ANNOTATION)
+
+
+def taints(node):
+    return list((node.get("spec") or {}).get("taints") or [])
+
+
+def zone_key(node):
+    """The node's zone as the node lifecycle controller groups nodes (topology.GetZoneKey)."""
+    labels = (node.get("metadata") or {}).get("labels") or {}
+    zone = labels.get("topology.kubernetes.io/zone") or \
+        labels.get("failure-domain.beta.kubernetes.io/zone", "")
+    region = labels.get("topology.kubernetes.io/region") or \
+        labels.get("failure-domain.beta.kubernetes.io/region", "")
+    return f"{region}:\x00:{zone}" if region or zone else ""
 
 
 def allocatable(node):
@@ -54,6 +95,10 @@ class Node(Kind):
         errors = []
         name = obj["metadata"].get("name", "")
         errors += v.each("metadata.name", name, v.dns1123_subdomain(name))
+        power = (obj["metadata"].get("annotations") or {}).get(POWER_ANNOTATION)
+        if power is not None and power not in POWER_VALUES:
+            errors.append(FieldError.not_supported(
+                f"metadata.annotations[{POWER_ANNOTATION}]", power, POWER_VALUES))
         for i, taint in enumerate((obj.get("spec") or {}).get("taints") or []):
             path = f"spec.taints[{i}]"
             if not taint.get("key"):
