@@ -1,6 +1,7 @@
 from django.urls import path
 
 from dashboard import views
+from dashboard import kubelet_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -14,4 +15,7 @@ urlpatterns = [
          name="describe-cluster-scoped"),
     path("clusters/<slug:cluster>/describe/<str:kind>/<str:namespace>/<str:name>",
          views.describe, name="describe"),
+    path("clusters/<slug:cluster>/exec", kubelet_views.exec_in_container, name="exec"),
+    path("clusters/<slug:cluster>/nodes/<str:name>/drain", kubelet_views.drain_node,
+         name="drain-node"),
 ]

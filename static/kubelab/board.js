@@ -9,6 +9,7 @@ import { NamespacePicker, SelectorBox } from "./filterbar.js";
 import { deleteObject } from "./http.js";
 import { LabelsView } from "./labelsview.js";
 import { LiveConnection, ObjectStore } from "./live.js";
+import { NodeActions, NodeMenu, dialogConfirm } from "./nodeactions.js";
 import { DetailPanel } from "./panel.js";
 import { readState, writeState } from "./urlstate.js";
 
@@ -22,6 +23,7 @@ const noticeEl = $("notice");
 let noticeTimer = 0;
 function notify(text, kind = "info") {
   noticeEl.textContent = text;
+  noticeEl.title = text; // a long one is cut short on the line
   noticeEl.dataset.kind = kind;
   noticeEl.hidden = false;
   clearTimeout(noticeTimer);
@@ -40,6 +42,7 @@ const board = new BoardView({
   pendingList: $("pending-list"),
   pendingCount: $("pending-count"),
   filter,
+  tailEl: $("add-node-col"),
 });
 const labels = new LabelsView({
   select: $("label-key"),
@@ -56,7 +59,32 @@ const labels = new LabelsView({
 const strip = new EventsView($("events-strip"), 50);
 const allEvents = new EventsView($("events-all"), 500);
 allEvents.visible = false;
-const panel = new DetailPanel($("detail-panel"), { apiBase });
+// Node controls: the ⋯ menu on each column, the node panel's buttons, and Add node.
+const nodeActions = new NodeActions({
+  apiBase, notify, store, confirm: dialogConfirm($("confirm-dialog")),
+});
+const nodeMenu = new NodeMenu($("node-menu"), {
+  actions: nodeActions,
+  nodeOf: (name) => board.columns.get(name)?.node,
+});
+nodeMenu.attach($("nodes"));
+$("add-node").addEventListener("click", async (e) => {
+  const button = e.currentTarget;
+  button.disabled = true;
+  reveal = await nodeActions.add();
+  button.disabled = false;
+});
+// A node just added: bring its column into view when it arrives (columns are in name order).
+let reveal = "";
+function revealColumn() {
+  const column = reveal && board.columns.get(reveal);
+  if (!column) return;
+  reveal = "";
+  column.el.scrollIntoView({ block: "nearest", inline: "nearest" });
+}
+const panel = new DetailPanel($("detail-panel"), {
+  apiBase, actions: nodeActions, lookup: (uid) => store.get(uid),
+});
 const clock = new ClockControls(root, { apiBase, notify });
 new ApplyPanel($("apply-panel"), { openButton: $("apply-open"), notify });
 
@@ -105,6 +133,7 @@ selector.run();
 
 store.subscribe((batch, flags) => {
   board.render(batch, flags);
+  revealColumn();
   labels.render(batch, flags);
   let eventsChanged = flags.snapshot;
   let podsChanged = flags.snapshot;

@@ -17,20 +17,40 @@ class Column {
     const section = el("section", "node-col");
     section.dataset.node = name;
     section.setAttribute("aria-label", `Node ${name}`);
+    const top = el("div", "node-top");
     const head = el("button", "node-head");
     head.type = "button";
     head.dataset.node = name;
+    head.title = `node ${name}: open its conditions, taints, YAML and events`;
     this.nameEl = el("span", "node-name", name);
     this.readyEl = el("span", "node-ready");
     this.podsEl = el("span", "node-pods");
-    this.cordonEl = el("span", "node-cordon", "cordoned");
+    this.flagsEl = el("span", "node-flags");
+    // As `kubectl get nodes` prints a cordoned node's STATUS: "Ready,SchedulingDisabled".
+    this.cordonEl = el("span", "node-cordon", "SchedulingDisabled");
+    this.cordonEl.title = "Cordoned (spec.unschedulable): the scheduler places no new pods here";
     this.cordonEl.hidden = true;
-    head.append(this.nameEl, this.readyEl, this.podsEl, this.cordonEl);
+    this.powerEl = el("span", "node-power", "powered off");
+    this.powerEl.title = "kubelab.io/power: off: the node's kubelet posts no status";
+    this.powerEl.hidden = true;
+    this.flagsEl.append(this.cordonEl, this.powerEl);
+    this.whyEl = el("span", "node-why");
+    this.whyEl.hidden = true;
+    head.append(this.nameEl, this.readyEl, this.podsEl, this.flagsEl, this.whyEl);
+    const menu = el("button", "node-menu-button", "⋯");
+    menu.type = "button";
+    menu.dataset.node = name;
+    menu.setAttribute("aria-haspopup", "menu");
+    menu.setAttribute("aria-expanded", "false");
+    menu.setAttribute("aria-label", `Actions for node ${name}`);
+    menu.title = "Power, cordon, drain, remove";
+    top.append(head, menu);
     const list = el("ul", "pod-list");
     list.setAttribute("aria-label", `Pods on ${name}`);
     this.emptyEl = el("p", "col-empty", "no pods");
-    section.append(head, list, this.emptyEl);
+    section.append(top, list, this.emptyEl);
     this.head = head;
+    this.menuButton = menu;
     this.el = section;
     this.lane = new Lane(list);
     this.used = -1;
@@ -64,7 +84,8 @@ class Column {
 
   setNode(node) {
     this.node = node;
-    const view = node ? nodeView(node) : { readiness: "Gone", cordoned: false, maxPods: "?" };
+    const view = node ? nodeView(node)
+      : { readiness: "Gone", cordoned: false, poweredOff: false, why: "", maxPods: "?" };
     const old = this.view || {};
     this.view = view;
     if (old.readiness !== view.readiness) {
@@ -73,10 +94,20 @@ class Column {
       const glyph = { Ready: "✓", NotReady: "✕", Unknown: "?", Gone: "–" }[view.readiness];
       setText(this.readyEl, `${glyph} ${view.readiness === "Gone" ? "deleted" : view.readiness}`);
     }
+    if (old.why !== view.why) {
+      setText(this.whyEl, view.why);
+      this.whyEl.hidden = !view.why;
+      this.readyEl.title = view.why ? `${view.readiness}: ${view.why}` : "";
+    }
     if (old.cordoned !== view.cordoned) {
       this.cordonEl.hidden = !view.cordoned;
       this.el.classList.toggle("is-cordoned", view.cordoned);
     }
+    if (old.poweredOff !== view.poweredOff) {
+      this.powerEl.hidden = !view.poweredOff;
+      this.el.classList.toggle("is-off", view.poweredOff);
+    }
+    this.menuButton.disabled = !node;
     if (old.maxPods !== view.maxPods) this.used = -1; // force the count to be redrawn
     return old.readiness !== undefined && !sameView(old, view);
   }
@@ -92,9 +123,10 @@ class Column {
 }
 
 export class BoardView {
-  constructor({ nodesEl, loadingEl, pendingSection, pendingList, pendingCount, filter }) {
+  constructor({ nodesEl, loadingEl, pendingSection, pendingList, pendingCount, filter, tailEl }) {
     this.filter = filter;
     this.nodesEl = nodesEl;
+    this.tailEl = tailEl || null; // stays after the last column (the Add node button)
     this.loadingEl = loadingEl;
     this.pendingSection = pendingSection;
     this.pendingCount = pendingCount;
@@ -150,7 +182,7 @@ export class BoardView {
       if (other !== column && compareNames(name, other.name) < 0
           && (!before || compareNames(other.name, before.name) < 0)) before = other;
     }
-    this.nodesEl.insertBefore(column.el, before ? before.el : null);
+    this.nodesEl.insertBefore(column.el, before ? before.el : this.tailEl);
     return column;
   }
 

@@ -103,7 +103,10 @@ export class Chip {
     this.phase = el("span", "chip-phase");
     this.badge = el("span", "badge restarts");
     this.badge.hidden = true;
-    open.append(this.ring, this.name, this.phase, this.badge);
+    // STATUS and restarts stay together: a long STATUS wraps under the name as one piece.
+    const status = el("span", "chip-status");
+    status.append(this.phase, this.badge);
+    open.append(this.ring, this.name, status);
     this.del = el("button", "chip-delete", "×");
     this.del.type = "button";
     this.why = el("p", "chip-why");

@@ -82,4 +82,27 @@ export async function getJSON(url, signal) {
   return body;
 }
 
+// Plain text (a container's log); a refusal is a Status whose message is thrown.
+export async function getText(url, signal) {
+  let response;
+  try {
+    response = await fetch(url, { credentials: "same-origin", signal });
+  } catch (err) {
+    if (err.name === "AbortError") throw err;
+    throw new RequestError(`the server did not answer (${err.message})`, 0, null);
+  }
+  if (response.ok) return response.text();
+  throw failure(response, await readBody(response));
+}
+
+export async function postJSON(url, body) {
+  const { response, body: answer } = await send(url, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) throw failure(response, answer);
+  return answer;
+}
+
 export { failure };
