@@ -696,7 +696,9 @@ def _lock(cluster):
 def _locked_row(cluster, kind, namespace, name, uid=None):
     """The stored row; by uid when the caller knows it (one indexed lookup), else by name."""
     if uid:
-        row = ApiObject.objects.filter(uid=uid).first()
+        # Not .first(): its ORDER BY id makes SQLite scan the table instead of using the
+        # uid index (2.6 ms instead of 0.1 ms per write at 10,000 objects).
+        row = next(iter(ApiObject.objects.filter(uid=uid)[:1]), None)
         if row is not None and (row.cluster_id, row.group, row.kind, row.namespace, row.name) == (
                 cluster.pk, kind.group, kind.kind, namespace, name):
             return row

@@ -12,6 +12,7 @@ Work is in proportion to what is due, not to the number of pods.
 
 import ipaddress
 import logging
+import math
 from collections import defaultdict
 
 from django.db import transaction
@@ -52,7 +53,7 @@ def free_ip(node, used):
 def reconcile(cluster, now):
     """One pass over the pods whose kubelet has something to do."""
     t = runtime.seconds(now)
-    nodes = {row.name: row.body for row in ApiObject.objects.filter(cluster=cluster).nodes()}
+    nodes = dict(ApiObject.objects.filter(cluster=cluster).nodes().values_list("name", "body"))
     # A powered-off node's kubelet does nothing: its pods stay as they were, even Terminating.
     working = {name: node for name, node in nodes.items()
                if node_kind.is_ready(node) and not node_kind.powered_off(node)}
@@ -63,7 +64,9 @@ def reconcile(cluster, now):
                    .values_list("pod_uid", flat=True))
     terminating = list(ApiObject.objects.filter(cluster=cluster).pods().filter(deleting=True)
                        .filter(node_name__in=list(working)))
-    forget_vanished(cluster)
+    if t >= _last_sweep.get(cluster.pk, -math.inf) + SWEEP_EVERY or t < _last_sweep[cluster.pk]:
+        forget_vanished(cluster)
+        _last_sweep[cluster.pk] = t
     if not new and not due_uids and not terminating and not rebooted:
         return
     visit = {row.uid: row for row in new}
@@ -108,6 +111,11 @@ def reconcile(cluster, now):
 
 
 SYNCED_BOOT = "kubelab.io/kubelet-synced-boot-id"
+# Runtime records of removed pods are swept this often (simulated seconds). The sweep reads
+# every container row, so it does not run on every tick; when it last ran is only an
+# optimisation kept in memory: a restarted worker simply sweeps at once.
+SWEEP_EVERY = 10.0
+_last_sweep = {}
 
 
 def boot_id(node):
