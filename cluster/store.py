@@ -229,11 +229,15 @@ def create(cluster, obj, *, namespace=None, dry_run=False, field_validation="Str
 
 
 def update(cluster, obj, *, namespace=None, name=None, subresource=None, dry_run=False,
-           field_validation="Strict", now=None):
+           field_validation="Strict", now=None, current=None):
     """Replace one object (PUT). A resourceVersion in the body must be the current one.
 
     The main resource keeps the stored status; the "status" subresource changes only status;
     "binding" only sets spec.nodeName (the scheduler's and DaemonSet controller's way in).
+
+    `current`: the ApiObject row the caller read in this transaction (controllers have it),
+    saving a read; the write is then conditional on that row's resourceVersion, so a stale
+    copy is still a Conflict.
     """
     obj = clone(obj)
     kind, warnings = _resolve(obj)
@@ -251,7 +255,10 @@ def update(cluster, obj, *, namespace=None, name=None, subresource=None, dry_run
         return _update_clock(cluster, kind, obj, dry_run)
     with transaction.atomic():
         _lock(cluster)
-        row = _locked_row(cluster, kind, meta.get("namespace", ""), name, meta.get("uid"))
+        if current is not None and str(current.uid) == str(meta.get("uid", current.uid)):
+            row = current
+        else:
+            row = _locked_row(cluster, kind, meta.get("namespace", ""), name, meta.get("uid"))
         expected = meta.get("resourceVersion")
         if expected and str(expected) != str(row.resource_version):
             raise Conflict.stale(kind.plural, name, kind.group)
@@ -736,6 +743,7 @@ def _require_namespace_open(cluster, kind, namespace, name):
 def _save(cluster, kind, row, body, change_type, created=False):
     meta = body["metadata"]
     meta.pop("resourceVersion", None)
+    previous_rv = row.resource_version
     change = Change.objects.create(cluster=cluster, type=change_type, group=kind.group,
                                    kind=kind.kind, namespace=row.namespace, name=row.name,
                                    object=body)
@@ -751,7 +759,14 @@ def _save(cluster, kind, row, body, change_type, created=False):
     if created:
         row.save(force_insert=True)
     else:
-        row.save()
+        # Conditional on the version read: a copy gone stale since is a Conflict (and the
+        # caller's savepoint drops the change row written above).
+        written = ApiObject.objects.filter(pk=row.pk, resource_version=previous_rv).update(
+            resource_version=row.resource_version, body=row.body, labels=row.labels,
+            deleting=row.deleting, node_name=row.node_name, phase=row.phase,
+            owner_uid=row.owner_uid)
+        if not written:
+            raise Conflict.stale(kind.plural, row.name, kind.group)
     publish.changes_committed(cluster.name)
 
 

@@ -91,7 +91,7 @@ def reconcile(cluster, now):
             # One savepoint per pod: a pod that changed meanwhile is left whole for next pass.
             with transaction.atomic():
                 lines = sync_pod(cluster, row.body, node, used_ips[row.node_name], now, t,
-                                 containers_of.get(str(row.uid), []))
+                                 containers_of.get(str(row.uid), []), current=row)
             log_lines += lines      # kept only once the pod's savepoint has held
         except (Conflict, NotFound, runtime.StaleRuntime):
             unsynced.add(row.node_name)
@@ -146,7 +146,7 @@ def _used_ips(cluster, rows):
     return used
 
 
-def sync_pod(cluster, pod, node, used_ips, now, t, rows):
+def sync_pod(cluster, pod, node, used_ips, now, t, rows, current=None):
     """Admit the pod if new, move each of its due containers on, write its status.
 
     Returns the log lines its containers wrote, for the pass to insert together."""
@@ -187,7 +187,7 @@ def sync_pod(cluster, pod, node, used_ips, now, t, rows):
     pods_runtime.save(write_log=False)
     if new_status != pod.get("status"):
         pod = store.update(cluster, {**pod, "status": new_status}, subresource="status",
-                           now=now).object
+                           now=now, current=current).object
     say.flush(pod)
     return pods_runtime.logs
 

@@ -216,7 +216,7 @@ def reconcile(cluster, now):
         decision = plan(pod, nodes, usage)
         try:
             if decision.node:
-                bind(cluster, pod, decision, now)
+                bind(cluster, pod, decision, now, current=row)
                 usage[decision.node].add(pod)
             else:
                 mark_unschedulable(cluster, pod, decision, now)
@@ -227,11 +227,11 @@ def reconcile(cluster, now):
             continue
 
 
-def bind(cluster, pod, decision, now):
+def bind(cluster, pod, decision, now, current=None):
     """Bind through the binding subresource, which also sets PodScheduled, and say why."""
     meta = pod["metadata"]
     bound = {**pod, "spec": {**pod["spec"], "nodeName": decision.node}}
-    bound = store.update(cluster, bound, subresource="binding", now=now).object
+    bound = store.update(cluster, bound, subresource="binding", now=now, current=current).object
     store.record_event(
         cluster, bound, "Normal", "Scheduled",
         f"Successfully assigned {meta['namespace']}/{meta['name']} to {decision.node} "
