@@ -6,7 +6,6 @@ turns wall time into simulated time (pause, speed, the board's step button) for 
 a tick cut short is simply finished by the next.
 """
 
-import datetime as dt
 import logging
 
 from django.conf import settings
@@ -15,7 +14,7 @@ from django.db import transaction
 from cluster import publish, store
 from cluster.controllers import kubelet, namespaces, nodelifecycle, nodes, scheduler
 from cluster.kinds import get as get_kind
-from cluster.models import Cluster, SimClock
+from cluster.models import SimClock
 
 log = logging.getLogger(__name__)
 
@@ -71,12 +70,3 @@ def run_due(cluster, wall_elapsed):
     if clock.pending_step:
         SimClock.objects.filter(pk=clock.pk).update(pending_step=0)
     return tick(cluster, seconds)
-
-
-def tick_all(wall_elapsed, clusters=None):
-    for cluster in clusters if clusters is not None else Cluster.objects.all():
-        run_due(cluster, wall_elapsed)
-
-
-def now_utc():
-    return dt.datetime.now(dt.timezone.utc)

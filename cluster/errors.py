@@ -4,7 +4,7 @@ Every refusal in kubelab (store, manifests, REST API, forms) is one of these, so
 the same reason and wording whichever way in they used.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)

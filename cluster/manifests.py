@@ -371,8 +371,8 @@ def _plain_words(err: yaml.MarkedYAMLError, text: str) -> tuple[str, int | None,
                 "the indentation of this line and the one above, or put the value in quotes "
                 "if it contains ': '", line, column)
     if problem.startswith("could not find expected ':'"):
-        return (f"expected 'key: value' (a key, a colon and a space) but found no colon; "
-                f"check this line and the one before it", line, column)
+        return ("expected 'key: value' (a key, a colon and a space) but found no colon; "
+                "check this line and the one before it", line, column)
     if problem.startswith("found undefined alias"):
         name = problem.split()[-1]
         return (f"the alias *{name.strip(chr(39))} refers to an anchor &{name.strip(chr(39))} "
@@ -631,7 +631,7 @@ def explain(doc: Document, error: FieldError) -> FieldError:
             if isinstance(value, bool):
                 what = f"the boolean {'true' if value else 'false'}"
                 if source.lower() not in ("true", "false"):
-                    what += f" (YAML 1.1 reads yes/no/on/off as booleans)"
+                    what += " (YAML 1.1 reads yes/no/on/off as booleans)"
             elif isinstance(value, (int, float)):
                 what = "a number"
             else:

@@ -32,10 +32,7 @@ def moment(secs):
 
 def program_argv(spec, image):
     """What the container runs: command (else the image's entrypoint) followed by args."""
-    command = list(spec.get("command") or image.entrypoint)
-    args = list(spec.get("args") or ([] if spec.get("command") else []))
-    argv = command + args
-    return argv
+    return list(spec.get("command") or image.entrypoint) + list(spec.get("args") or [])
 
 
 class StaleRuntime(Exception):
@@ -323,8 +320,3 @@ def forget(cluster, pod_uids):
     Container.objects.filter(cluster=cluster, pod_uid__in=pod_uids).delete()
     Sandbox.objects.filter(cluster=cluster, pod_uid__in=pod_uids).delete()
     ContainerLog.objects.filter(cluster=cluster, pod_uid__in=pod_uids).delete()
-
-
-def log_lines(pod_uid, container, instance):
-    return list(ContainerLog.objects.filter(pod_uid=pod_uid, container=container,
-                                            instance=instance).order_by("id"))

@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 
 from cluster import bootstrap, engine
+from tests.browser import browser, page  # noqa: F401 (fixtures for every browser test)
 
 START = dt.datetime(2026, 1, 1, 12, 0, 0, tzinfo=dt.timezone.utc)
 

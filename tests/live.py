@@ -44,7 +44,11 @@ class LiveServer:
                 urllib.request.urlopen(self.url + "/", timeout=1)
                 return self
             except OSError:
-                time.sleep(0.1)  # polling the port for readiness, not waiting on the reconciler
+                # Not listening yet: wait on the process itself (returns early if it dies).
+                try:
+                    self.process.wait(timeout=0.1)
+                except subprocess.TimeoutExpired:
+                    pass
         raise RuntimeError(f"kubelab server did not answer within {timeout}s:\n{self.output()}")
 
     def output(self):

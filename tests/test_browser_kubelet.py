@@ -17,7 +17,7 @@ import urllib.request
 
 import pytest
 
-from tests.test_browser import WAIT, api, browser, expect, page, shot, unique  # noqa: F401
+from tests.browser import WAIT, api, expect, shot, unique
 
 LAB = "kubelet-lab"
 BASE = f"/clusters/{LAB}"
@@ -194,7 +194,7 @@ def test_logs_follow_a_running_container_and_keep_the_readers_place(lab, page):
     log.evaluate("t => { t.scrollTop = 0; }")
     seen = log.evaluate("t => t.textContent.length")
     page.wait_for_function(
-        f"n => document.querySelector('#logs-text').textContent.length > n", arg=seen)
+        "n => document.querySelector('#logs-text').textContent.length > n", arg=seen)
     assert log.evaluate("t => t.scrollTop") == 0
     latest = page.get_by_role("button", name="↓ Newest lines")
     expect(latest).to_be_visible()

@@ -9,7 +9,7 @@ demo cluster holds. Screenshots go to /tmp/kubelab-shots/labels-*.png.
 import re
 import urllib.parse
 
-from tests.test_browser import api, browser, expect, page, set_clock, shot, unique  # noqa: F401
+from tests.browser import api, expect, set_clock, shot, unique
 
 DEMO = "/clusters/demo"
 

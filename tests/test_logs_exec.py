@@ -1,7 +1,5 @@
 """Container logs through the REST core, and commands run in containers."""
 
-import pytest
-
 from cluster import kinds, store
 from tests.builders import make_pod
 

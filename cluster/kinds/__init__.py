@@ -5,10 +5,6 @@ accepts, and its rules: defaulting, validation on create and update, and the ind
 the store keeps for it. It never touches the database; the store calls it.
 """
 
-import copy
-
-from cluster.errors import FieldError
-
 _by_kind = {}
 _by_resource = {}
 
@@ -118,20 +114,6 @@ def owner_controller_uid(obj):
         if ref.get("controller"):
             return ref.get("uid", "")
     return ""
-
-
-def deepcopy(obj):
-    return copy.deepcopy(obj)
-
-
-def required_string(obj, path, errors):
-    """Append a Required error when the string at the dotted `path` is missing or empty."""
-    value = obj
-    for part in path.split("."):
-        value = value.get(part) if isinstance(value, dict) else None
-    if not value:
-        errors.append(FieldError.required(path))
-    return value
 
 
 # Import the kind modules so they register themselves.

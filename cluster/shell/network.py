@@ -192,8 +192,8 @@ def _curl(c: _Call) -> int:
                 try:
                     max_time = float(val)
                 except ValueError:
-                    c.err.write(f"curl: (2) option -m: expected a proper numerical "
-                                f"parameter\n")
+                    c.err.write("curl: (2) option -m: expected a proper numerical "
+                                "parameter\n")
                     return 2
         i += 1
     if not urls:
@@ -245,8 +245,8 @@ def _curl(c: _Call) -> int:
                     if out_file != "/dev/null":
                         try:
                             c.m.fs.write(c.path(out_file), text, t=c.m.clock.t)
-                        except FsError as e:
-                            c.err.write(f"curl: (23) Failure writing output to destination\n")
+                        except FsError:
+                            c.err.write("curl: (23) Failure writing output to destination\n")
                             status = 23
                 else:
                     c.out.write(text)
