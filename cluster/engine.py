@@ -12,7 +12,8 @@ from django.conf import settings
 from django.db import transaction
 
 from cluster import publish, store
-from cluster.controllers import kubelet, namespaces, nodelifecycle, nodes, scheduler
+from cluster.controllers import (garbagecollector, kubelet, namespaces, nodelifecycle, nodes,
+                                 scheduler)
 from cluster.kinds import get as get_kind
 from cluster.models import SimClock
 
@@ -23,6 +24,7 @@ CONTROLLERS = (
     ("nodes", nodes.reconcile),
     ("nodelifecycle", nodelifecycle.reconcile),
     ("namespaces", namespaces.reconcile),
+    ("garbagecollector", garbagecollector.reconcile),
     ("scheduler", scheduler.reconcile),
     ("kubelet", kubelet.reconcile),
 )

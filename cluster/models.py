@@ -112,6 +112,8 @@ class ApiObject(models.Model):
             models.Index(fields=["cluster", "kind", "node_name"]),
             models.Index(fields=["cluster", "kind", "phase"]),
             models.Index(fields=["cluster", "kind", "deleting"]),
+            # The garbage collector's distinct owners, and "my pods" of every controller.
+            models.Index(fields=["cluster", "owner_uid"]),
         ]
         verbose_name = "object"
 

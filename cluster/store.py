@@ -197,12 +197,14 @@ def create(cluster, obj, *, namespace=None, dry_run=False, field_validation="Str
         meta.pop(managed, None)
     if kind.kind == "Clock":
         raise AlreadyExists.of(kind.plural, meta["name"], kind.group)
+    # As the API server, the uid is set before the kind's hooks run (a Job's generated
+    # selector and labels carry it).
+    meta["uid"] = str(uuid.uuid4())
     kind.default(obj, ctx)
     kind.prepare_create(obj, ctx)
     if not kind.has_status:
         obj.pop("status", None)
     _validate(kind, obj, ctx)
-    meta["uid"] = str(uuid.uuid4())
     meta["creationTimestamp"] = ctx.timestamp
     if kind.has_generation:
         meta["generation"] = 1
@@ -348,6 +350,11 @@ def delete(cluster, kind, namespace, name, *, grace_period=None, propagation=Non
     kubelet finishes it (grace 0 removes it at once). A namespace turns Terminating until the
     namespace controller has emptied it. Objects with finalizers wait for them. The rest go
     at once. Returns the object as it now stands (or as it was, when gone).
+
+    `propagation` (the DeleteOptions propagationPolicy; the kind's default when None) says
+    what happens to dependents, which the garbage collector carries out: Background deletes
+    them after the owner is gone; Foreground keeps the owner (finalizer foregroundDeletion)
+    until they are gone; Orphan keeps it (finalizer orphan) until they are released.
     """
     if kind.kind == "Clock":
         raise Forbidden(f'clocks.kubelab.io "{name}" is forbidden: the clock cannot be deleted')
@@ -376,7 +383,9 @@ def delete(cluster, kind, namespace, name, *, grace_period=None, propagation=Non
         ctx = Context(cluster, now or now_of(cluster))
         grace = _grace_period(kind, row.body, grace_period)
         body = clone(row.body)
-        if grace > 0 or body["metadata"].get("finalizers") or kind.kind == "Namespace":
+        propagation = propagation or kind.default_propagation
+        if grace > 0 or body["metadata"].get("finalizers") or kind.kind == "Namespace" or \
+                propagation in ("Foreground", "Orphan"):
             if meta.get("deletionTimestamp"):
                 # Already terminating: a shorter grace period may still bring the end forward.
                 if kind.kind != "Pod" or grace >= meta.get("deletionGracePeriodSeconds", 0):
@@ -784,8 +793,10 @@ def _remove(cluster, kind, row):
 def _finish_if_done(cluster, kind, row):
     """An object whose deletion waits only on finalizers goes once the last one is removed."""
     meta = row.body["metadata"]
-    if not meta.get("deletionTimestamp") or meta.get("finalizers") or kind.kind == "Pod":
+    if not meta.get("deletionTimestamp") or meta.get("finalizers"):
         return
+    if kind.kind == "Pod" and meta.get("deletionGracePeriodSeconds") != 0:
+        return   # still stopping: its kubelet deletes it with grace 0 once it has stopped
     if kind.kind == "Namespace" and (row.body.get("spec") or {}).get("finalizers"):
         return  # the namespace controller clears spec.finalizers once the namespace is empty
     _remove(cluster, kind, row)

@@ -19,6 +19,7 @@ import pytest
 
 from cluster import bootstrap, engine, kinds, nodes_admin, store
 from cluster.controllers import nodelifecycle, scheduler
+from cluster.controllers.owned import owner_reference
 from cluster.errors import Invalid, NotFound
 from cluster.models import ApiObject, Change
 from tests.builders import make_pod
@@ -412,17 +413,29 @@ def test_uncordon_removes_unschedulable_and_its_taint(cluster, clock):
     assert nodes_admin.uncordon(cluster, "node-1").lines == ["node/node-1 already uncordoned"]
 
 
-def owned(pod, kind, name):
-    pod["metadata"]["ownerReferences"] = [{
-        "apiVersion": "apps/v1", "kind": kind, "name": name, "controller": True,
-        "uid": "00000000-0000-0000-0000-00000000000" + str(len(name) % 10)}]
+def owned(cluster, pod, kind, name, labels):
+    """The pod, owned by a real controller of `kind` that selects it (the garbage collector
+    deletes pods whose owner does not exist)."""
+    template = {"metadata": {"labels": labels},
+                "spec": {"containers": [{"name": "main", "image": "luksa/kubia"}]}}
+    spec = {"selector": {"matchLabels": labels}, "template": template}
+    if kind == "ReplicaSet":
+        spec["replicas"] = 1
+    else:
+        template["spec"]["nodeSelector"] = {"kubernetes.io/hostname": "node-1"}
+    owner = store.create(cluster, {"apiVersion": "apps/v1", "kind": kind,
+                                   "metadata": {"name": name}, "spec": spec}).object
+    pod["metadata"]["labels"] = labels
+    pod["metadata"]["ownerReferences"] = [owner_reference(owner)]
     return pod
 
 
 def drain_scene(cluster, clock):
     store.create(cluster, make_pod("kubia", node_name="node-1"))
-    store.create(cluster, owned(make_pod("web-x7k2p", node_name="node-1"), "ReplicaSet", "web"))
-    store.create(cluster, owned(make_pod("mon-4kq", node_name="node-1"), "DaemonSet", "mon"))
+    store.create(cluster, owned(cluster, make_pod("web-x7k2p", node_name="node-1"),
+                                "ReplicaSet", "web", {"app": "web"}))
+    store.create(cluster, owned(cluster, make_pod("mon-4kq", node_name="node-1"),
+                                "DaemonSet", "mon", {"app": "mon"}))
     mirror = make_pod("etcd-node-1", node_name="node-1")
     mirror["metadata"]["annotations"] = {"kubernetes.io/config.mirror": "abc"}
     store.create(cluster, mirror)

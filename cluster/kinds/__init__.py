@@ -25,6 +25,10 @@ class Kind:
     has_status = True
     # Pods in 1.32 carry no metadata.generation; controllers' objects do.
     has_generation = False
+    # What deleting one does to its dependents when DeleteOptions do not say: the API
+    # server's DefaultGarbageCollectionPolicy (Orphan for v1 ReplicationController and batch/v1
+    # Job, kept from before server-side garbage collection; Background for the rest).
+    default_propagation = "Background"
     # The verbs discovery advertises.
     verbs = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
 
@@ -95,7 +99,13 @@ def resolve(api_version, kind):
     group, version = split_api_version(api_version or "")
     found = _by_kind.get((group, kind))
     if found is None:
-        return None, None
+        # An old version may live in another group (extensions/v1beta1 ReplicaSet is now
+        # apps/v1): the kind of that name that still accepts this apiVersion.
+        found = next((k for k in _by_kind.values()
+                      if k.kind == kind and f"{group}/{version}" in k.deprecated_versions), None)
+        if found is None:
+            return None, None
+        return found, found.deprecated_versions[f"{group}/{version}"]
     if version == found.version:
         return found, None
     if f"{group}/{version}" in found.deprecated_versions or version in found.deprecated_versions:
@@ -118,3 +128,6 @@ def owner_controller_uid(obj):
 
 # Import the kind modules so they register themselves.
 from cluster.kinds import clock, event, namespace, node, pod  # noqa: E402,F401
+from cluster.kinds import (  # noqa: E402,F401
+    cronjob, daemonset, job, replicaset, replicationcontroller,
+)

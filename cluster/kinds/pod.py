@@ -79,6 +79,61 @@ def qos_class(spec):
     return "Guaranteed" if guaranteed else "Burstable"
 
 
+def default_pod_spec(spec):
+    """What the API server defaults in every PodSpec, a Pod's or a template's
+    (pkg/apis/core/v1/defaults.go: SetDefaults_PodSpec, SetDefaults_Container, ...)."""
+    spec.setdefault("restartPolicy", "Always")
+    spec.setdefault("terminationGracePeriodSeconds", 30)
+    spec.setdefault("dnsPolicy", "ClusterFirst")
+    spec.setdefault("schedulerName", "default-scheduler")
+    spec.setdefault("securityContext", {})
+    for container in (spec.get("containers") or []) + (spec.get("initContainers") or []):
+        if isinstance(container, dict):
+            default_container(container)
+
+
+def validate_pod_spec(spec, path):
+    """Field errors of a PodSpec at `path` ("spec", or "spec.template.spec" in a template)."""
+    errors = []
+    containers = spec.get("containers")
+    if not containers:
+        errors.append(FieldError.required(f"{path}.containers"))
+    names = set()
+    ports_seen = {}
+    host_ports = set()
+    for list_name in ("initContainers", "containers"):
+        for i, c in enumerate(spec.get(list_name) or []):
+            here = f"{path}.{list_name}[{i}]"
+            name = c.get("name")
+            if not name:
+                errors.append(FieldError.required(f"{here}.name"))
+            else:
+                errors += v.each(f"{here}.name", name, v.dns1123_label(name))
+                if name in names:
+                    errors.append(FieldError.duplicate(f"{here}.name", name))
+                names.add(name)
+            if not c.get("image"):
+                errors.append(FieldError.required(f"{here}.image"))
+            policy = c.get("imagePullPolicy")
+            if policy not in PULL_POLICIES:
+                errors.append(FieldError.not_supported(f"{here}.imagePullPolicy", policy,
+                                                       PULL_POLICIES))
+            errors += _validate_ports(here, c, list_name, ports_seen, host_ports)
+            errors += _validate_resources(here, c)
+    policy = spec.get("restartPolicy")
+    if policy not in RESTART_POLICIES:
+        errors.append(FieldError.not_supported(f"{path}.restartPolicy", policy, RESTART_POLICIES))
+    if spec.get("dnsPolicy") not in DNS_POLICIES:
+        errors.append(FieldError.not_supported(f"{path}.dnsPolicy", spec.get("dnsPolicy"),
+                                               DNS_POLICIES))
+    grace = spec.get("terminationGracePeriodSeconds")
+    if isinstance(grace, int) and grace < 0:
+        errors.append(FieldError.invalid(f"{path}.terminationGracePeriodSeconds", grace,
+                                         "must be greater than or equal to 0"))
+    errors += v.labels(f"{path}.nodeSelector", spec.get("nodeSelector"))
+    return errors
+
+
 @register
 class Pod(Kind):
     kind = "Pod"
@@ -90,11 +145,9 @@ class Pod(Kind):
 
     def default(self, obj, ctx):
         spec = obj.setdefault("spec", {})
-        spec.setdefault("restartPolicy", "Always")
-        spec.setdefault("terminationGracePeriodSeconds", 30)
-        spec.setdefault("dnsPolicy", "ClusterFirst")
-        spec.setdefault("schedulerName", "default-scheduler")
-        spec.setdefault("securityContext", {})
+        default_pod_spec(spec)
+        # What only a Pod gets, never a template: SetDefaults_Pod (enableServiceLinks) and the
+        # admission plugins (Priority, ServiceAccount, DefaultTolerationSeconds).
         spec.setdefault("enableServiceLinks", True)
         spec.setdefault("preemptionPolicy", "PreemptLowerPriority")
         spec.setdefault("priority", 0)
@@ -106,108 +159,13 @@ class Pod(Kind):
             for toleration in DEFAULT_TOLERATIONS:
                 if (toleration["key"], toleration["effect"]) not in present:
                     tolerations.append(dict(toleration))
-        for container in (spec.get("containers") or []) + (spec.get("initContainers") or []):
-            if isinstance(container, dict):
-                default_container(container)
 
     def prepare_create(self, obj, ctx):
         # The API server ignores a client's status on create.
         obj["status"] = {"phase": "Pending", "qosClass": qos_class(obj.get("spec") or {})}
 
     def validate(self, obj, ctx):
-        spec = obj.get("spec") or {}
-        errors = []
-        containers = spec.get("containers")
-        if not containers:
-            errors.append(FieldError.required("spec.containers"))
-        names = set()
-        ports_seen = {}
-        host_ports = set()
-        for list_name in ("initContainers", "containers"):
-            for i, c in enumerate(spec.get(list_name) or []):
-                path = f"spec.{list_name}[{i}]"
-                name = c.get("name")
-                if not name:
-                    errors.append(FieldError.required(f"{path}.name"))
-                else:
-                    errors += v.each(f"{path}.name", name, v.dns1123_label(name))
-                    if name in names:
-                        errors.append(FieldError.duplicate(f"{path}.name", name))
-                    names.add(name)
-                if not c.get("image"):
-                    errors.append(FieldError.required(f"{path}.image"))
-                policy = c.get("imagePullPolicy")
-                if policy not in PULL_POLICIES:
-                    errors.append(FieldError.not_supported(f"{path}.imagePullPolicy", policy,
-                                                           PULL_POLICIES))
-                errors += self._validate_ports(path, c, list_name, ports_seen, host_ports)
-                errors += self._validate_resources(path, c)
-        policy = spec.get("restartPolicy")
-        if policy not in RESTART_POLICIES:
-            errors.append(FieldError.not_supported("spec.restartPolicy", policy, RESTART_POLICIES))
-        if spec.get("dnsPolicy") not in DNS_POLICIES:
-            errors.append(FieldError.not_supported("spec.dnsPolicy", spec.get("dnsPolicy"),
-                                                   DNS_POLICIES))
-        grace = spec.get("terminationGracePeriodSeconds")
-        if isinstance(grace, int) and grace < 0:
-            errors.append(FieldError.invalid("spec.terminationGracePeriodSeconds", grace,
-                                             "must be greater than or equal to 0"))
-        errors += v.labels("spec.nodeSelector", spec.get("nodeSelector"))
-        return errors
-
-    def _validate_ports(self, path, container, list_name, ports_seen, host_ports):
-        errors = []
-        for j, port in enumerate(container.get("ports") or []):
-            ppath = f"{path}.ports[{j}]"
-            number = port.get("containerPort")
-            if number is None:
-                errors.append(FieldError.required(f"{ppath}.containerPort"))
-            else:
-                errors += v.each(f"{ppath}.containerPort", number, v.port_number(number))
-            if port.get("name"):
-                errors += v.each(f"{ppath}.name", port["name"], v.iana_svc_name(port["name"]))
-            if port.get("protocol") not in PROTOCOLS:
-                errors.append(FieldError.not_supported(f"{ppath}.protocol", port.get("protocol"),
-                                                       PROTOCOLS))
-            if port.get("hostPort"):
-                key = (port["hostPort"], port.get("protocol"))
-                if key in host_ports:
-                    errors.append(FieldError.duplicate(f"{ppath}.hostPort", port["hostPort"]))
-                host_ports.add(key)
-            if list_name == "containers" and number is not None:
-                # kubelab's teaching rule: a pod's containers share one network namespace, so
-                # two of them cannot both listen on one port (the second would fail to bind).
-                key = (number, port.get("protocol"))
-                if key in ports_seen and ports_seen[key] != container.get("name"):
-                    errors.append(FieldError.duplicate(
-                        f"{ppath}.containerPort", number,
-                        hint=f"container {ports_seen[key]!r} already uses port {number}: the "
-                             "containers of a pod share one IP and port space"))
-                ports_seen.setdefault(key, container.get("name"))
-        return errors
-
-    def _validate_resources(self, path, container):
-        errors = []
-        resources = container.get("resources") or {}
-        parsed = {}
-        for section in ("limits", "requests"):
-            for name, value in (resources.get(section) or {}).items():
-                field = f"{path}.resources.{section}[{name}]"
-                try:
-                    parsed[(section, name)] = quantity.parse(value)
-                except ValueError as exc:
-                    errors.append(FieldError.invalid(field, value, str(exc)))
-                    continue
-                if parsed[(section, name)] < 0:
-                    errors.append(FieldError.invalid(field, value,
-                                                     "must be greater than or equal to 0"))
-        for (section, name), value in parsed.items():
-            limit = parsed.get(("limits", name))
-            if section == "requests" and limit is not None and value > limit:
-                errors.append(FieldError.invalid(
-                    f"{path}.resources.requests", resources["requests"][name],
-                    f"must be less than or equal to {name} limit of {resources['limits'][name]}"))
-        return errors
+        return validate_pod_spec(obj.get("spec") or {}, "spec")
 
     def validate_update(self, old, new, ctx):
         old_spec, new_spec = dict(old.get("spec") or {}), dict(new.get("spec") or {})
@@ -227,3 +185,59 @@ class Pod(Kind):
             "phase": (obj.get("status") or {}).get("phase") or "",
             "owner_uid": owner_controller_uid(obj),
         }
+
+
+def _validate_ports(path, container, list_name, ports_seen, host_ports):
+    errors = []
+    for j, port in enumerate(container.get("ports") or []):
+        ppath = f"{path}.ports[{j}]"
+        number = port.get("containerPort")
+        if number is None:
+            errors.append(FieldError.required(f"{ppath}.containerPort"))
+        else:
+            errors += v.each(f"{ppath}.containerPort", number, v.port_number(number))
+        if port.get("name"):
+            errors += v.each(f"{ppath}.name", port["name"], v.iana_svc_name(port["name"]))
+        if port.get("protocol") not in PROTOCOLS:
+            errors.append(FieldError.not_supported(f"{ppath}.protocol", port.get("protocol"),
+                                                   PROTOCOLS))
+        if port.get("hostPort"):
+            key = (port["hostPort"], port.get("protocol"))
+            if key in host_ports:
+                errors.append(FieldError.duplicate(f"{ppath}.hostPort", port["hostPort"]))
+            host_ports.add(key)
+        if list_name == "containers" and number is not None:
+            # kubelab's teaching rule: a pod's containers share one network namespace, so
+            # two of them cannot both listen on one port (the second would fail to bind).
+            key = (number, port.get("protocol"))
+            if key in ports_seen and ports_seen[key] != container.get("name"):
+                errors.append(FieldError.duplicate(
+                    f"{ppath}.containerPort", number,
+                    hint=f"container {ports_seen[key]!r} already uses port {number}: the "
+                         "containers of a pod share one IP and port space"))
+            ports_seen.setdefault(key, container.get("name"))
+    return errors
+
+
+def _validate_resources(path, container):
+    errors = []
+    resources = container.get("resources") or {}
+    parsed = {}
+    for section in ("limits", "requests"):
+        for name, value in (resources.get(section) or {}).items():
+            field = f"{path}.resources.{section}[{name}]"
+            try:
+                parsed[(section, name)] = quantity.parse(value)
+            except ValueError as exc:
+                errors.append(FieldError.invalid(field, value, str(exc)))
+                continue
+            if parsed[(section, name)] < 0:
+                errors.append(FieldError.invalid(field, value,
+                                                 "must be greater than or equal to 0"))
+    for (section, name), value in parsed.items():
+        limit = parsed.get(("limits", name))
+        if section == "requests" and limit is not None and value > limit:
+            errors.append(FieldError.invalid(
+                f"{path}.resources.requests", resources["requests"][name],
+                f"must be less than or equal to {name} limit of {resources['limits'][name]}"))
+    return errors
