@@ -383,13 +383,15 @@ def delete(cluster, kind, namespace, name, *, grace_period=None, propagation=Non
         ctx = Context(cluster, now or now_of(cluster))
         grace = _grace_period(kind, row.body, grace_period)
         body = clone(row.body)
+        warnings = [kind.default_propagation_warning] \
+            if propagation is None and kind.default_propagation_warning else []
         propagation = propagation or kind.default_propagation
         if grace > 0 or body["metadata"].get("finalizers") or kind.kind == "Namespace" or \
                 propagation in ("Foreground", "Orphan"):
             if meta.get("deletionTimestamp"):
                 # Already terminating: a shorter grace period may still bring the end forward.
                 if kind.kind != "Pod" or grace >= meta.get("deletionGracePeriodSeconds", 0):
-                    return Written(row.body, [], "deleted")
+                    return Written(row.body, warnings, "deleted")
             body["metadata"]["deletionTimestamp"] = timestamp(
                 ctx.now + dt.timedelta(seconds=grace))
             body["metadata"]["deletionGracePeriodSeconds"] = grace
@@ -404,14 +406,14 @@ def delete(cluster, kind, namespace, name, *, grace_period=None, propagation=Non
             if kind.kind == "Namespace":
                 body["status"]["phase"] = "Terminating"
             if dry_run:
-                return Written(body, [], "deleted")
+                return Written(body, warnings, "deleted")
             _save(cluster, kind, row, body, Change.MODIFIED)
             _finish_if_done(cluster, kind, row)
-            return Written(row.body, [], "deleted")
+            return Written(row.body, warnings, "deleted")
         if dry_run:
-            return Written(row.body, [], "deleted")
+            return Written(row.body, warnings, "deleted")
         _remove(cluster, kind, row)
-        return Written(row.body, [], "deleted")
+        return Written(row.body, warnings, "deleted")
 
 
 def record_event(cluster, involved, type_, reason, message, *, component, host=None,

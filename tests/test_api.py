@@ -687,3 +687,33 @@ def test_pod_lifecycle_through_the_api(client, clock):
     reasons = [e["reason"] for e in client.get(
         f"{NAMESPACES}/default/events?fieldSelector=involvedObject.name%3Dkubia").json()["items"]]
     assert "Scheduled" in reasons and "Started" in reasons
+
+
+# --- deleting owners ----------------------------------------------------------------------------
+
+JOB = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "batch-job"},
+       "spec": {"template": {"metadata": {"labels": {"app": "batch-job"}},
+                             "spec": {"restartPolicy": "OnFailure",
+                                      "containers": [{"name": "main",
+                                                      "image": "luksa/batch-job"}]}}}}
+
+
+def test_deleting_a_job_without_a_policy_orphans_its_pods_and_warns(client, cluster):
+    url = "/clusters/test/apis/batch/v1/namespaces/default/jobs"
+    assert post(client, url, JOB).status_code == 201
+    response = delete(client, f"{url}/batch-job")
+    assert response.status_code == 200
+    assert warnings_of(response) == [
+        '299 - "child pods are preserved by default when jobs are deleted; set '
+        'propagationPolicy=Background to remove them or set propagationPolicy=Orphan to '
+        'suppress this warning"']
+    assert response.json()["metadata"]["finalizers"] == ["orphan"]
+
+
+def test_deleting_a_job_in_the_background_says_nothing_more(client, cluster):
+    url = "/clusters/test/apis/batch/v1/namespaces/default/jobs"
+    post(client, url, JOB)
+    response = delete(client, f"{url}/batch-job", {"propagationPolicy": "Background"})
+    assert response.status_code == 200
+    assert warnings_of(response) == []
+    assert call(client, "GET", f"{url}/batch-job").status_code == 404

@@ -29,6 +29,8 @@ class Kind:
     # server's DefaultGarbageCollectionPolicy (Orphan for v1 ReplicationController and batch/v1
     # Job, kept from before server-side garbage collection; Background for the rest).
     default_propagation = "Background"
+    # Said when a delete leaves the propagation to that default (batch/v1 Job's REST storage).
+    default_propagation_warning = ""
     # The verbs discovery advertises.
     verbs = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
 

@@ -36,6 +36,10 @@ class Job(Kind):
     model = "V1Job"
     # DefaultGarbageCollectionPolicy: Orphan, as before server-side garbage collection.
     default_propagation = "Orphan"
+    default_propagation_warning = (
+        "child pods are preserved by default when jobs are deleted; set "
+        "propagationPolicy=Background to remove them or set propagationPolicy=Orphan to "
+        "suppress this warning")
     has_generation = True
 
     def default(self, obj, ctx):
