@@ -268,6 +268,7 @@ def update(cluster, obj, *, namespace=None, name=None, subresource=None, dry_run
         new = _merge_for_update(kind, row.body, obj, subresource, ctx)
         if subresource is None:
             kind.default(new, ctx)
+            kind.prepare_update(row.body, new, ctx)
         if subresource == "binding" and (row.body.get("spec") or {}).get("nodeName"):
             raise Conflict(f'pod {name} is already assigned to node '
                            f'"{row.body["spec"]["nodeName"]}"', details={"name": name, "kind": kind.plural})

@@ -735,3 +735,15 @@ def test_the_seeds_cronjob_corrected_applies_with_the_batch_v1beta1_warning(clus
     assert report.applied[0].warnings == [CRONJOB.deprecated_versions["batch/v1beta1"]]
     cronjob = store.get(cluster, CRONJOB, "default", "batch-job-every-fifteen-minutes")
     assert cronjob["spec"]["startingDeadlineSeconds"] == 15
+
+
+def test_ds_counts_template_changes_in_the_template_generation_annotation(cluster):
+    annotation = "deprecated.daemonset.template.generation"
+    ds = create(cluster, make_ds())
+    assert ds["metadata"]["annotations"][annotation] == "1"
+    ds["spec"]["template"]["spec"]["containers"][0]["image"] = "busybox:1.36"
+    ds = store.update(cluster, ds).object
+    assert ds["metadata"]["annotations"][annotation] == "2"
+    ds["metadata"]["labels"] = {"team": "ops"}    # not the template: no new generation
+    ds = store.update(cluster, ds).object
+    assert ds["metadata"]["annotations"][annotation] == "2"

@@ -54,6 +54,9 @@ class Kind:
     def prepare_create(self, obj, ctx):
         """What the API server resets on create (status, mostly)."""
 
+    def prepare_update(self, old, new, ctx):
+        """What the API server sets on an update of the main resource (mutates `new`)."""
+
     def validate(self, obj, ctx):
         """Field errors of a whole object (create and update)."""
         return []

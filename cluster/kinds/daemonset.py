@@ -18,6 +18,9 @@ PERCENT_ERROR = ("a valid percent string must be a numeric string followed by an
                  "(e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')")
 
 
+TEMPLATE_GENERATION = "deprecated.daemonset.template.generation"
+
+
 @register
 class DaemonSet(Kind):
     kind = "DaemonSet"
@@ -61,6 +64,18 @@ class DaemonSet(Kind):
         # These four counters have no omitempty: an empty status shows them as 0.
         obj["status"] = {"currentNumberScheduled": 0, "numberMisscheduled": 0,
                          "desiredNumberScheduled": 0, "numberReady": 0}
+        # The internal spec.templateGeneration, which apps/v1 carries as this annotation
+        # (apps/v1 conversion.go); the controller labels its pods with it.
+        obj["metadata"].setdefault("annotations", {})[TEMPLATE_GENERATION] = "1"
+
+    def prepare_update(self, old, new, ctx):
+        """The template generation counts template changes (the daemonset strategy's
+        PrepareForUpdate); a client cannot set it."""
+        generation = int(((old["metadata"].get("annotations") or {})
+                          .get(TEMPLATE_GENERATION)) or 1)
+        if (old.get("spec") or {}).get("template") != (new.get("spec") or {}).get("template"):
+            generation += 1
+        new["metadata"].setdefault("annotations", {})[TEMPLATE_GENERATION] = str(generation)
 
     def validate(self, obj, ctx):
         spec = obj.get("spec") or {}
