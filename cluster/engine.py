@@ -12,8 +12,8 @@ from django.conf import settings
 from django.db import transaction
 
 from cluster import publish, store
-from cluster.controllers import (daemonset, garbagecollector, kubelet, namespaces, nodelifecycle,
-                                 nodes, scheduler)
+from cluster.controllers import (cronjob, daemonset, garbagecollector, job, kubelet, namespaces,
+                                 nodelifecycle, nodes, scheduler)
 from cluster.kinds import get as get_kind
 from cluster.models import SimClock
 
@@ -25,6 +25,8 @@ CONTROLLERS = (
     ("nodelifecycle", nodelifecycle.reconcile),
     ("namespaces", namespaces.reconcile),
     ("garbagecollector", garbagecollector.reconcile),
+    ("cronjob", cronjob.reconcile),
+    ("job", job.reconcile),
     ("daemonset", daemonset.reconcile),
     ("scheduler", scheduler.reconcile),
     ("kubelet", kubelet.reconcile),
