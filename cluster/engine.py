@@ -13,7 +13,7 @@ from django.db import transaction
 
 from cluster import publish, store
 from cluster.controllers import (cronjob, daemonset, garbagecollector, job, kubelet, namespaces,
-                                 nodelifecycle, nodes, scheduler)
+                                 nodelifecycle, nodes, replication, scheduler)
 from cluster.kinds import get as get_kind
 from cluster.models import SimClock
 
@@ -27,6 +27,7 @@ CONTROLLERS = (
     ("garbagecollector", garbagecollector.reconcile),
     ("cronjob", cronjob.reconcile),
     ("job", job.reconcile),
+    ("replication", replication.reconcile),
     ("daemonset", daemonset.reconcile),
     ("scheduler", scheduler.reconcile),
     ("kubelet", kubelet.reconcile),
