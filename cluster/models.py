@@ -112,8 +112,9 @@ class ApiObject(models.Model):
             models.Index(fields=["cluster", "kind", "node_name"]),
             models.Index(fields=["cluster", "kind", "phase"]),
             models.Index(fields=["cluster", "kind", "deleting"]),
-            # The garbage collector's distinct owners, and "my pods" of every controller.
-            models.Index(fields=["cluster", "owner_uid"]),
+            # "My pods" of every controller, and the garbage collector's distinct owners
+            # (by kind, so the events naming an object in owner_uid are never walked).
+            models.Index(fields=["cluster", "kind", "owner_uid"]),
         ]
         verbose_name = "object"
 

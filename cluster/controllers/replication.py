@@ -129,12 +129,11 @@ def changed_since(cluster, seen, owners, select):
 
 
 def adoptable(cluster, owners, select):
-    """The active orphan pods one of the owners' selectors matches, by namespace. (Asked by
-    owner_uid alone, SQLite walks the owner_uid index; naming the kind too makes it walk
-    all the pods instead.)"""
+    """The active orphan pods one of the owners' selectors matches, by namespace: a walk of
+    the (cluster, kind, owner_uid) index."""
     namespaces = {row.namespace for row in owners if not row.deleting}
     wanted = [pk for pk, kind, group, namespace, labels, deleting, phase in
-              ApiObject.objects.filter(cluster=cluster, owner_uid="").values_list(
+              ApiObject.objects.filter(cluster=cluster, kind="Pod", owner_uid="").values_list(
                   "pk", "kind", "group", "namespace", "labels", "deleting", "phase")
               if (kind, group) == ("Pod", "") and namespace in namespaces and not deleting
               and phase not in FINISHED and any(
