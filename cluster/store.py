@@ -188,7 +188,9 @@ def create(cluster, obj, *, namespace=None, dry_run=False, field_validation="Str
     _place(kind, meta, namespace)
     if not meta.get("name"):
         if meta.get("generateName"):
-            meta["name"] = meta["generateName"] + random_suffix()
+            # names.SimpleNameGenerator: the base is cut to 58 characters, leaving a valid
+            # 63-character name with its 5 random ones.
+            meta["name"] = meta["generateName"][:58] + random_suffix()
         else:
             raise Invalid(kind.kind, "", [FieldError.required(
                 "metadata.name", "name or generateName is required")], group=kind.group)
@@ -212,6 +214,7 @@ def create(cluster, obj, *, namespace=None, dry_run=False, field_validation="Str
         _lock(cluster)
         if kind.namespaced:
             _require_namespace_open(cluster, kind, meta["namespace"], meta["name"])
+        kind.allocate(obj, ctx)
         if dry_run:
             # A dry run answers what the real create would, name clash included.
             if _exists(cluster, kind, meta.get("namespace", ""), meta["name"]):

@@ -100,3 +100,4 @@ def test_events_about_an_object_are_not_its_dependents(cluster, clock):
     store.delete(cluster, POD, "default", "owner")
     clock.tick(1)
     assert ApiObject.objects.filter(cluster=cluster, kind="Event", body__reason="Testing").exists()
+

@@ -532,3 +532,11 @@ def test_a_patch_that_turns_metadata_into_a_list_is_a_bad_request(cluster):
     with pytest.raises(BadRequest):
         store.patch(cluster, kinds.get("Pod"), "default", "kubia", {"metadata": []},
                     store.MERGE_PATCH)
+
+
+def test_a_generated_name_keeps_within_63_characters(cluster):
+    pod = make_pod("x")
+    del pod["metadata"]["name"]
+    pod["metadata"]["generateName"] = "a" * 70 + "-"
+    name = create(cluster, pod)["metadata"]["name"]
+    assert len(name) == 63 and name.startswith("a" * 58)

@@ -94,28 +94,28 @@ def is_active(pod):
     return phase not in ("Succeeded", "Failed") and not pod["metadata"].get("deletionTimestamp")
 
 
-def ready_since(pod):
-    """When the pod's Ready condition turned True, or None if it is not ready."""
+def ready_condition(pod):
     for condition in (pod.get("status") or {}).get("conditions") or []:
         if condition.get("type") == "Ready":
-            if condition.get("status") != "True":
-                return None
-            stamp = condition.get("lastTransitionTime")
-            return store.parse_timestamp(stamp) if stamp else dt.datetime.min.replace(
-                tzinfo=dt.timezone.utc)
+            return condition
     return None
 
 
 def is_ready(pod):
-    return ready_since(pod) is not None
+    condition = ready_condition(pod)
+    return condition is not None and condition.get("status") == "True"
 
 
 def is_available(pod, min_ready_seconds, now):
-    """Ready for at least minReadySeconds (podutil.IsPodAvailable)."""
-    since = ready_since(pod)
-    if since is None:
+    """Ready for longer than minReadySeconds (podutil.IsPodAvailable: a ready pod without a
+    transition time is not available once minReadySeconds is set)."""
+    if not is_ready(pod):
         return False
-    return min_ready_seconds == 0 or since + dt.timedelta(seconds=min_ready_seconds) <= now
+    if not min_ready_seconds:
+        return True
+    stamp = ready_condition(pod).get("lastTransitionTime")
+    return bool(stamp) and \
+        store.parse_timestamp(stamp) + dt.timedelta(seconds=min_ready_seconds) < now
 
 
 def restarts(pod):
