@@ -65,6 +65,10 @@ class Kind:
         """Extra field errors of an update: what may not change."""
         return []
 
+    def allocate(self, obj, ctx, old=None):
+        """Assign what must be unique in the cluster (mutates `obj`; raises Invalid); runs
+        inside the store's locked transaction. `old`: the stored object, on update."""
+
     def index(self, obj):
         """Column values the store keeps for queries: node_name, phase, owner_uid."""
         return {}
