@@ -4,15 +4,18 @@ It holds each pod's sandbox (its emptyDir volumes) and each container's process:
 filesystem with the container's changes, the position of its program (cluster.shell), and its
 log. The kubelet (controllers/kubelet.py) decides; this module carries out: start a container,
 let its program run up to now, run a command in it, stop it. It never writes Kubernetes
-objects, only its own rows (Sandbox, Container, ContainerLog).
+objects, only its own rows (Sandbox, Container, ContainerLog), and those only in `save` (and
+the batch helpers below): until then a PodRuntime works in memory, so the kubelet can see what
+a pass over a pod would write before it writes anything.
 """
 
 import datetime as dt
+import functools
 import json
 import math
 import urllib.parse
 
-from django.db import connections
+from django.db import connections, transaction
 
 from cluster import images, servers, shell
 from cluster.models import Container, ContainerLog, Sandbox
@@ -20,6 +23,10 @@ from cluster.models import Container, ContainerLog, Sandbox
 UTC = dt.timezone.utc
 # Exit code of a main process ended by `kill 1` (SIGTERM): 128 + 15.
 SIGTERM_EXIT = 143
+
+
+# The catalog entry of an image reference: parsed once per reference, not once per probe.
+lookup_image = functools.lru_cache(maxsize=512)(images.lookup)
 
 
 def seconds(moment):
@@ -81,9 +88,12 @@ class PodRuntime:
             rows = Container.objects.filter(pod_uid=self.uid)
         self.rows = {row.name: row for row in rows}
         self.sandbox = None
+        # Log lines written in this pass, as (cluster id, pod uid, container, instance, seconds,
+        # stream, text): plain tuples, inserted together by write_logs.
         self.logs = []
         self.boot_id = None     # the node's bootID: containers remember which boot ran them
         self.dirty = set()
+        self.prune = []         # (container, instance): its older instances' logs go at save
 
     # -- sandbox and filesystems -------------------------------------------------------------
 
@@ -93,8 +103,8 @@ class PodRuntime:
         if self.sandbox is None:
             volumes = {v["name"]: shell.FileSystem().to_json()
                        for v in (self.pod["spec"].get("volumes") or []) if "emptyDir" in v}
-            self.sandbox = Sandbox.objects.create(cluster=self.cluster, pod_uid=self.uid,
-                                                  volumes=volumes)
+            # Inserted by save(), with the rest of the pass.
+            self.sandbox = Sandbox(cluster=self.cluster, pod_uid=self.uid, volumes=volumes)
         return self.sandbox
 
     def has_volumes(self):
@@ -105,7 +115,7 @@ class PodRuntime:
         if row.data.get("fs"):
             fs = shell.FileSystem.from_json(row.data["fs"])
         else:
-            fs = shell.FileSystem(images.lookup(spec["image"]).layer)
+            fs = shell.FileSystem(lookup_image(spec["image"]).layer)
             # The kubelet gives every container these two files (mounted from the pod).
             name, ip = self.pod["metadata"]["name"], self.pod["status"].get("podIP", "")
             fs.write("/etc/hostname", f"{name}\n")
@@ -148,7 +158,7 @@ class PodRuntime:
 
     def start(self, spec, row, now):
         """Start a new instance of the container at `now` and run its program up to now."""
-        image = images.lookup(spec["image"])
+        image = lookup_image(spec["image"])
         instance = row.restart_count
         row.state = Container.RUNNING
         # Ready once started; readiness probes, when a container has one, decide instead.
@@ -158,8 +168,7 @@ class PodRuntime:
         self.dirty.add(row.name)
         if instance >= 2:
             # Logs of the instance before the previous one go (only --previous survives).
-            ContainerLog.objects.filter(pod_uid=self.uid, container=row.name,
-                                        instance__lt=instance - 1).delete()
+            self.prune.append((row.name, instance - 1))
         for line in image.banner:
             self._log(row, now, "stdout", line)
         argv = program_argv(spec, image)
@@ -172,7 +181,7 @@ class PodRuntime:
 
     def advance(self, spec, row, now, starting=False):
         """Let the container's program run up to `now`. Returns the exit code if it ended."""
-        image = images.lookup(spec["image"])
+        image = lookup_image(spec["image"])
         argv = program_argv(spec, image)
         if not argv:
             row.data["wakeAt"] = None
@@ -236,7 +245,7 @@ class PodRuntime:
             row = self.rows.get(spec["name"])
             if row is None or row.state != Container.RUNNING:
                 continue
-            image = images.lookup(spec["image"])
+            image = lookup_image(spec["image"])
             number = row.data.get("requests", 0) + 1
             reply = servers.answer(image, spec, number, self.pod["metadata"]["name"], port, path)
             if reply is None:
@@ -260,9 +269,17 @@ class PodRuntime:
         return env
 
     def _log(self, row, t, stream, text):
-        self.logs.append(ContainerLog(cluster=self.cluster, pod_uid=self.uid,
-                                      container=row.name, instance=row.restart_count,
-                                      at=moment(t), stream=stream, line=text))
+        self.logs.append((self.cluster.pk, self.uid, row.name, row.restart_count, t, stream,
+                          text))
+
+    def single_update(self):
+        """The one existing container row that save() would write, if that UPDATE is all it
+        would write (no new row, sandbox or pruning: the common probe); else None."""
+        if len(self.dirty) != 1 or self.prune or hasattr(self, "_volume_fs") or \
+                (self.sandbox is not None and self.sandbox.pk is None):
+            return None
+        row = self.rows[next(iter(self.dirty))]
+        return row if row.pk is not None else None
 
     def save(self, write_log=True):
         """Write what changed. Raises StaleRuntime if another writer saved a container since
@@ -270,6 +287,10 @@ class PodRuntime:
 
         With `write_log=False` the new log lines stay in `self.logs` for the caller to write
         with other pods' (one INSERT for a whole kubelet pass)."""
+        for name, instance in self.prune:
+            ContainerLog.objects.filter(pod_uid=self.uid, container=name,
+                                        instance__lt=instance).delete()
+        self.prune = []
         for name in self.dirty:
             row = self.rows[name]
             if row.pk is None:
@@ -278,40 +299,123 @@ class PodRuntime:
             if not _conditional_update(row):
                 raise StaleRuntime(f"container {name} of pod {self.uid} changed meanwhile")
             row.version += 1
-        if self.sandbox is not None and hasattr(self, "_volume_fs"):
+        if self.sandbox is not None and self.sandbox.pk is None:
+            self.sandbox.save()
+        elif self.sandbox is not None and hasattr(self, "_volume_fs"):
             self.sandbox.save(update_fields=["volumes"])
         if write_log:
             write_logs(self.logs)
         self.dirty.clear()
 
 
-def _conditional_update(row):
-    """UPDATE one container row if nobody saved it since it was read; True if it was.
+# Plain SQL for what runs for every probe: the ORM's query building (and bulk_create's, about
+# 0.1 ms a row) cost more than the writes themselves.
+UPDATE_SQL = (f"UPDATE {Container._meta.db_table} SET restart_count = %s, state = %s, "
+              "due_at = %s, data = %s, version = version + 1 WHERE id = %s AND version = %s")
 
-    Plain SQL: this runs for every probe, and the ORM's query building cost more than the
-    write itself."""
+
+def _update_params(connection, row):
+    return (row.restart_count, row.state, connection.ops.adapt_datetimefield_value(row.due_at),
+            json.dumps(row.data), row.pk, row.version)
+
+
+def _conditional_update(row):
+    """UPDATE one container row if nobody saved it since it was read; True if it was."""
     connection = connections[Container.objects.db]
-    table = Container._meta.db_table
-    due = connection.ops.adapt_datetimefield_value(row.due_at)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET restart_count = %s, state = %s, due_at = %s, data = %s, "
-            "version = version + 1 WHERE id = %s AND version = %s",
-            [row.restart_count, row.state, due, json.dumps(row.data), row.pk, row.version])
+        cursor.execute(UPDATE_SQL, _update_params(connection, row))
         return cursor.rowcount == 1
 
 
+def save_rows(rows):
+    """The conditional UPDATEs of many container rows (of different pods), as one batch.
+
+    Returns the rows another writer saved since they were read: those are left as they are
+    (and the caller drops what their pass did), the others are written."""
+    if not rows:
+        return []
+    connection = connections[Container.objects.db]
+    if connection.in_atomic_block:
+        # One statement for all; in the rare case that some were stale, undo it and go one
+        # by one to know which.
+        sid = transaction.savepoint()
+        with connection.cursor() as cursor:
+            cursor.executemany(UPDATE_SQL, [_update_params(connection, r) for r in rows])
+            written = cursor.rowcount
+        if written == len(rows):
+            transaction.savepoint_commit(sid)
+            for row in rows:
+                row.version += 1
+            return []
+        transaction.savepoint_rollback(sid)
+    stale = []
+    for row in rows:
+        if _conditional_update(row):
+            row.version += 1
+        else:
+            stale.append(row)
+    return stale
+
+
+LOG_COLUMNS = ("cluster", "pod_uid", "container", "instance", "at", "stream", "line")
+
+
 def write_logs(lines):
-    if lines:
-        ContainerLog.objects.bulk_create(lines)
-        lines.clear()
+    """Insert log lines (PodRuntime.logs tuples) with one executemany."""
+    if not lines:
+        return
+    connection = connections[ContainerLog.objects.db]
+    fields = [ContainerLog._meta.get_field(name) for name in LOG_COLUMNS]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    uid_field = fields[1]
+    uids = {}
+    params = []
+    for cluster_id, uid, container, instance, t, stream, text in lines:
+        db_uid = uids.get(uid)
+        if db_uid is None:
+            db_uid = uids[uid] = uid_field.get_db_prep_value(uid, connection)
+        params.append((cluster_id, db_uid, container, instance,
+                       connection.ops.adapt_datetimefield_value(moment(t)), stream, text))
+    with connection.cursor() as cursor:
+        cursor.executemany(f"INSERT INTO {ContainerLog._meta.db_table} ({columns}) VALUES "
+                           f"({', '.join(['%s'] * len(fields))})", params)
+    lines.clear()
+
+
+class Row:
+    """A Container row as a kubelet pass reads it: its columns, without a model instance
+    (building one, with its init signals, cost more than the probe that reads it). Only
+    existing rows are read this way; save() writes them with a conditional UPDATE."""
+
+    COLUMNS = ("id", "cluster_id", "pod_uid", "name", "restart_count", "state", "due_at",
+               "data", "version")
+    __slots__ = COLUMNS
+
+    def __init__(self, values):
+        for column, value in zip(Row.COLUMNS, values):
+            setattr(self, column, value)
+
+    @property
+    def pk(self):
+        return self.id
+
+
+def due_rows(cluster, now):
+    """The cluster's container rows due by `now`, by the (cluster, due_at) index."""
+    return [Row(values) for values in Container.objects.filter(cluster=cluster, due_at__lte=now)
+            .values_list(*Row.COLUMNS)]
 
 
 def rows_by_pod(cluster, pod_uids):
-    """Container rows of several pods in one query: {pod uid (str): [rows]}."""
+    """Container rows of several pods in one query: {pod uid (str): [rows]}.
+
+    By the (pod_uid, name) index alone: with the cluster in the filter too, SQLite reads
+    every container of the cluster instead."""
     found = {}
-    for row in Container.objects.filter(cluster=cluster, pod_uid__in=list(pod_uids)):
-        found.setdefault(str(row.pod_uid), []).append(row)
+    for values in Container.objects.filter(pod_uid__in=list(pod_uids)).values_list(*Row.COLUMNS):
+        row = Row(values)
+        if row.cluster_id == cluster.pk:
+            found.setdefault(str(row.pod_uid), []).append(row)
     return found
 
 

@@ -504,3 +504,77 @@ def test_the_pods_of_a_removed_node_are_garbage_collected(cluster, clock):
     target = condition(last.object, "DisruptionTarget")
     assert (target["reason"], target["message"]) == ("DeletionByPodGC",
                                                      "PodGC: node no longer exists")
+
+
+def test_a_pod_bound_to_a_node_that_does_not_exist_goes_at_the_pod_gcs_next_check(cluster,
+                                                                                   clock):
+    # The pod GC looks for orphans every 20 s (gcCheckPeriod; it last looked at 0 s, when the
+    # cluster was made), and at once when a node goes (the test above).
+    store.create(cluster, make_pod("lost", node_name="node-9"))
+    clock.run(19)
+    assert pod_exists(cluster, "lost")
+    clock.tick(1)
+    assert not pod_exists(cluster, "lost")
+
+
+# --- what the controllers remember between ticks is an optimisation only ------------------------
+
+
+def node_scenario(cluster):
+    """Nodes going down and coming back, cordoned, removed, with pods tolerating their
+    taints for 60 s, 300 s (the default) or for ever: what it looks like every 5 s."""
+    from tests.conftest import ManualClock
+
+    clock = ManualClock(cluster)
+    forever = [{"key": UNREACHABLE, "operator": "Exists", "effect": "NoExecute"}]
+    brief = [{**forever[0], "tolerationSeconds": 60}]
+    running_on(cluster, clock, "plain")
+    running_on(cluster, clock, "brief", tolerations=brief)
+    running_on(cluster, clock, "forever", node="node-2", tolerations=forever)
+    running_on(cluster, clock, "other", node="node-3")
+    events = {0: lambda: nodes_admin.power_off(cluster, "node-1"),
+              5: lambda: nodes_admin.power_off(cluster, "node-2"),
+              30: lambda: nodes_admin.cordon(cluster, "node-3"),
+              90: lambda: nodes_admin.uncordon(cluster, "node-3"),
+              150: lambda: nodes_admin.power_on(cluster, "node-2"),
+              400: lambda: nodes_admin.power_on(cluster, "node-1"),
+              450: lambda: nodes_admin.remove_node(cluster, "node-2")}
+    seen = []
+    for second in range(500):
+        if second in events:
+            events[second]()
+        clock.run(1, step=0.5 if 45 <= second < 75 else 1)
+        if second % 5 == 4:
+            seen.append(snapshot(cluster))
+    return seen
+
+
+def snapshot(cluster):
+    """Every object as a learner sees it, without what differs between two runs (uids, boot
+    ids, resourceVersions, event names)."""
+    import json
+    import re
+
+    found = []
+    for row in ApiObject.objects.filter(cluster=cluster):
+        body = {**row.body, "metadata": {k: v for k, v in row.body["metadata"].items()
+                                         if row.kind != "Event" or k not in ("name", "uid")}}
+        text = json.dumps(body, sort_keys=True)
+        text = re.sub(r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}",
+                      "<random>", text)    # uids, boot and machine ids
+        found.append(re.sub(r'"resourceVersion": "\d+"', '"resourceVersion": ""', text))
+    return sorted(found)
+
+
+def test_the_node_controllers_memory_changes_nothing_they_do(cluster, monkeypatch):
+    # The kubelets' heartbeat planning skips nodes seen quiet, and the node lifecycle
+    # controller skips planning while a pass over the same nodes would plan nothing: both
+    # optimisations only. Run with and without them, the same story leaves the same objects.
+    from cluster.controllers import nodes
+
+    remembered = node_scenario(cluster)
+    monkeypatch.setattr(nodes, "REMEMBER_QUIET", False)
+    monkeypatch.setattr(nodelifecycle, "REMEMBER_IDLE", False)
+    forgetful = node_scenario(bootstrap.create_cluster("forgetful", nodes=3, start=START))
+    for moment, (seen, expected) in enumerate(zip(remembered, forgetful)):
+        assert seen == expected, f"differs at {5 * moment + 5} s"

@@ -1,6 +1,6 @@
 """Probes as the kubelet runs them: liveness restarts, readiness only un-readies (1.32)."""
 
-from cluster import kinds, runtime, store
+from cluster import kinds, nodes_admin, runtime, store
 from cluster.models import ApiObject, ContainerLog
 from tests.builders import make_pod
 
@@ -99,3 +99,121 @@ def test_a_probe_port_can_be_named(cluster, clock):
     clock.run(60)
     assert status(cluster, "named")["restartCount"] == 0
     assert messages(cluster, "named", "Unhealthy") == []
+
+
+# --- the kubelet's probe fast path --------------------------------------------------------------
+
+FAST_PATH_PODS = [
+    pod_with("ok", "luksa/kubia", livenessProbe=SEED_LIVENESS),
+    pod_with("unhealthy", "luksa/kubia-unhealthy",
+             livenessProbe={"httpGet": {"path": "/", "port": 8080}, "periodSeconds": 5}),
+    pod_with("ready", "luksa/kubia", readinessProbe={**SEED_READINESS, "periodSeconds": 3}),
+    pod_with("startup", "luksa/kubia",
+             startupProbe={"httpGet": {"path": "/", "port": 8080}, "periodSeconds": 4},
+             livenessProbe={"tcpSocket": {"port": 8080}, "periodSeconds": 7}),
+    pod_with("refused", "luksa/kubia",
+             livenessProbe={"tcpSocket": {"port": 81}, "periodSeconds": 6,
+                            "failureThreshold": 2}),
+    make_pod("web", image="nginx", containers=[
+        {"name": "nginx", "image": "nginx",
+         "livenessProbe": {"httpGet": {"path": "/", "port": 80}, "periodSeconds": 2}},
+        {"name": "kubia", "image": "luksa/kubia",
+         "readinessProbe": {"httpGet": {"path": "/", "port": 8080}, "periodSeconds": 5}}]),
+    make_pod("sleeper", image="busybox", containers=[
+        {"name": "main", "image": "busybox",
+         "command": ["sh", "-c", "sleep 20; touch /tmp/up; sleep 25; exit 3"],
+         "readinessProbe": {"exec": {"command": ["test", "-f", "/tmp/up"]},
+                            "periodSeconds": 2}}]),
+]
+
+
+def probe_scenario(cluster):
+    """Probes that pass, fail, flip readiness and restart containers, with ticks of 1 s and
+    of 0.25 s, and commands run in containers meanwhile: what it looks like every 5 s."""
+    from cluster.controllers.kubelet import exec_command
+    from tests.conftest import ManualClock
+
+    clock = ManualClock(cluster)
+    for pod in FAST_PATH_PODS:
+        store.create(cluster, pod)
+    seen = []
+    for second in range(120):
+        if second == 30:
+            # Someone else writes the status (as the node controller marks pods not Ready):
+            # the kubelet's next pass over the pod writes it back.
+            ok = get(cluster, "ok")
+            ok["status"]["conditions"] = [{**c, "status": "False"} if c["type"] == "Ready"
+                                          else c for c in ok["status"]["conditions"]]
+            store.update(cluster, ok, subresource="status")
+        if second == 40:
+            exec_command(cluster, "default", "ready", "kubia", ["touch", "/var/ready"])
+        if second == 60:
+            exec_command(cluster, "default", "ready", "kubia", ["rm", "/var/ready"])
+        if second == 80:
+            nodes_admin.power_off(cluster, get(cluster, "web")["spec"]["nodeName"])
+        if second == 95:
+            nodes_admin.power_on(cluster, get(cluster, "web")["spec"]["nodeName"])
+        clock.run(1, step=0.25 if 45 <= second < 55 else 1)
+        if second % 5 == 4:
+            seen.append(normalized(cluster))
+    return seen
+
+
+def normalized(cluster):
+    """What a learner can see of the cluster: objects, runtime rows and logs, with the uids,
+    resourceVersions and random names that differ between two runs taken out."""
+    import json
+    import re
+
+    from cluster.models import Container
+
+    rows = ApiObject.objects.filter(cluster=cluster)
+    uids = [str(uid) for uid in rows.values_list("uid", flat=True)]
+    uids += [n.body["status"]["nodeInfo"]["bootID"] for n in rows.filter(kind="Node")]  # random
+    names = {str(r.uid): f"{r.kind}/{r.name}" for r in rows.exclude(kind="Event")}
+
+    def clean(value):
+        text = json.dumps(value, sort_keys=True)
+        for uid in uids:
+            text = text.replace(uid, "<uid>").replace(uid.replace("-", ""), "<uid>")
+        text = re.sub(r'"resourceVersion": "\d+"', '"resourceVersion": ""', text)
+        return json.loads(text)
+
+    objects = sorted(json.dumps(clean({**r.body, "metadata": {
+        k: v for k, v in r.body["metadata"].items()
+        if r.kind != "Event" or k not in ("name", "uid")}}), sort_keys=True) for r in rows)
+    containers = sorted(json.dumps(clean([names.get(str(c.pod_uid)), c.name, c.state,
+                                          c.restart_count, str(c.due_at),
+                                          {k: v for k, v in c.data.items() if k != "synced"}]),
+                                   sort_keys=True)
+                        for c in Container.objects.filter(cluster=cluster))
+    logs = [(names.get(str(line.pod_uid)), line.container, line.instance, str(line.at),
+             line.stream, line.line)
+            for line in ContainerLog.objects.filter(cluster=cluster).order_by("id")]
+    logs.sort(key=lambda line: line[:3])   # each container's lines in order
+    return objects, containers, logs
+
+
+def test_the_probe_fast_path_leaves_everything_as_the_general_way_does(cluster, monkeypatch):
+    # The kubelet's fast path (a probe that changes nothing in the pod's status writes only
+    # its container row and log) must be an optimisation only: the same scenario run with it
+    # and without it leaves the same objects, events, runtime rows and logs.
+    from cluster import bootstrap
+    from cluster.controllers import kubelet
+    from tests.conftest import START
+
+    taken = []
+    fast_pass = kubelet.fast_pass
+    monkeypatch.setattr(kubelet, "fast_pass", lambda *args: _counted(fast_pass, taken, *args))
+    fast = probe_scenario(cluster)
+    assert sum(taken) > 50 and not all(taken)   # it ran, and also declined
+    monkeypatch.setattr(kubelet, "FAST_PATH", False)
+    general = probe_scenario(bootstrap.create_cluster("general", nodes=3, start=START))
+    for moment, (seen, expected) in enumerate(zip(fast, general)):
+        assert seen == expected, f"differs at {5 * moment + 5} s"
+
+
+def _counted(fast_pass, taken, *args):
+    result = fast_pass(*args)
+    taken.append(result[0] is not None)
+    return result

@@ -279,7 +279,10 @@ def _condition(type_, reason, message, stamp, status="True"):
 def release_orphans(cluster, live_jobs, now):
     """syncOrphanPod: a pod being deleted whose Job is gone or finished (or that has no
     controller) would wait for the tracking finalizer forever: take it off."""
-    for row in ApiObject.objects.filter(cluster=cluster, kind="Pod", group="", deleting=True):
+    # deleting__in=[True]: Django writes deleting=True on SQLite as a bare column test that
+    # no index serves (14 ms per idle tick at 10,000 pods, instead of 0.5).
+    for row in ApiObject.objects.filter(cluster=cluster, kind="Pod", group="",
+                                        deleting__in=[True]):
         meta = row.body["metadata"]
         controller = owned.controller_of(row.body)
         if TRACKING not in (meta.get("finalizers") or []) or row.owner_uid in live_jobs or \

@@ -7,18 +7,26 @@ One pass:
    done or failed, a program waking or exiting, a back-off ended. Restarts follow the pod's
    restartPolicy and kubelet's back-off (cluster.containers); then the pod's status is written.
 3. Stop the containers of pods being deleted, and remove each pod when its grace period ends.
-Work is in proportion to what is due, not to the number of pods.
+Work is in proportion to what is due, not to the number of pods. A pass over a pod is worked
+out in memory first (plan_pod), then written (apply_pod) in one savepoint; a pass that writes
+only a container row (most probes) is written with the others in one batch, and most of those
+never read the pod at all (the probe fast path, below).
 """
 
 import ipaddress
+import itertools
+import json
 import logging
 import math
+import uuid
 from collections import defaultdict
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
 
 from cluster import containers, images, podstatus, probes, runtime, store
+from cluster.controllers.nodes import cluster_key, node_bodies
 from cluster.errors import ApiError, Conflict, NotFound
 from cluster.kinds import node as node_kind
 from cluster.models import ApiObject, Container
@@ -53,53 +61,90 @@ def free_ip(node, used):
 def reconcile(cluster, now):
     """One pass over the pods whose kubelet has something to do."""
     t = runtime.seconds(now)
-    nodes = dict(ApiObject.objects.filter(cluster=cluster).nodes().values_list("name", "body"))
+    nodes = {node["metadata"]["name"]: node for node in node_bodies(cluster)}
     # A powered-off node's kubelet does nothing: its pods stay as they were, even Terminating.
     working = {name: node for name, node in nodes.items()
                if node_kind.is_ready(node) and not node_kind.powered_off(node)}
     rebooted = [name for name, node in working.items() if boot_id(node) != synced_boot(node)]
     new = list(ApiObject.objects.filter(cluster=cluster).pods().exclude(node_name="")
                .filter(phase="Pending", deleting=False).order_by("id"))
-    due_uids = set(Container.objects.filter(cluster=cluster, due_at__lte=now)
-                   .values_list("pod_uid", flat=True))
-    terminating = list(ApiObject.objects.filter(cluster=cluster).pods().filter(deleting=True)
-                       .filter(node_name__in=list(working)))
-    if t >= _last_sweep.get(cluster.pk, -math.inf) + SWEEP_EVERY or t < _last_sweep[cluster.pk]:
+    # The due runtime rows, whole: for a pod whose containers are all due (one container,
+    # probed: the common case) they are all the pass needs of the runtime.
+    due_rows = defaultdict(list)
+    for row in runtime.due_rows(cluster, now):
+        due_rows[str(row.pod_uid)].append(row)
+    # By the (cluster, kind, deleting) index, sorted here: few pods are deleting, and
+    # node_name IN (every node) or ORDER BY would read every pod's index entry. (SQLite uses
+    # that index for `deleting IN (1)`, not for the bare `deleting` Django writes for =True.)
+    terminating = sorted((row for row in ApiObject.objects.filter(
+        cluster=cluster, kind="Pod", deleting__in=[True])
+        if row.group == "" and row.node_name in working), key=lambda r: (r.node_name, r.pk))
+    key = cluster_key(cluster)
+    if t >= _last_sweep.get(key, -math.inf) + SWEEP_EVERY or t < _last_sweep[key]:
         forget_vanished(cluster)
-        _last_sweep[cluster.pk] = t
-    if not new and not due_uids and not terminating and not rebooted:
+        _last_sweep[key] = t
+    if not new and not due_rows and not terminating and not rebooted:
         return
-    visit = {row.uid: row for row in new}
-    if due_uids:
-        for row in ApiObject.objects.filter(cluster=cluster, uid__in=due_uids, deleting=False):
-            visit.setdefault(row.uid, row)
+    visit = {str(row.uid): row for row in new}
+    passes, touched = [], set()
+    if due_rows:
+        slow = []
+        for uid, (rv, node_name) in _live_pods(cluster, list(due_rows)).items():
+            node = working.get(node_name)
+            if node is None or uid in visit:
+                continue   # its kubelet is stopped; or a new pod, taken below
+            work = None
+            if node_name not in rebooted:
+                work, tried = fast_pass(cluster, uid, rv, node, due_rows[uid], now, t)
+                if tried:
+                    touched.add(uid)   # its rows were moved on in memory: read them again
+            if work is not None:
+                passes.append(work)
+            else:
+                slow.append(uid)
+        for row in _pod_rows(cluster, slow):
+            visit.setdefault(str(row.uid), row)
     if rebooted:
         # After a reboot the kubelet syncs every pod it has: their containers are gone.
         for row in ApiObject.objects.filter(cluster=cluster).pods().filter(
                 node_name__in=rebooted, deleting=False).exclude(phase__in=("Succeeded", "Failed")):
-            visit.setdefault(row.uid, row)
+            visit.setdefault(str(row.uid), row)
     used_ips = _used_ips(cluster, visit.values())
-    # Pods admitted earlier may have containers still pulling (not due): load every visited
-    # pod's containers, in one query.
-    containers_of = runtime.rows_by_pod(cluster, [str(uid) for uid in visit])
-    log_lines, unsynced = [], set()
-    for row in visit.values():
+    # Pods admitted earlier may have containers still pulling (not due): the rows of visited
+    # pods not all due are loaded, in one query.
+    containers_of = {uid: due_rows[uid] for uid, row in visit.items() if uid not in touched and
+                     len(due_rows.get(uid, ())) == len(row.body["spec"]["containers"])}
+    containers_of.update(runtime.rows_by_pod(cluster, [u for u in visit if u not in containers_of]))
+    unsynced = set()
+    for uid, row in visit.items():
         node = working.get(row.node_name)
         if node is None:
             continue
         try:
+            work = plan_pod(cluster, row.body, node, used_ips[row.node_name], now, t,
+                            containers_of.get(uid, []))
+            if work.single_update is not None:
+                passes.append(work)    # written below with the fast passes, in one batch
+                continue
             # One savepoint per pod: a pod that changed meanwhile is left whole for next pass.
             with transaction.atomic():
-                lines = sync_pod(cluster, row.body, node, used_ips[row.node_name], now, t,
-                                 containers_of.get(str(row.uid), []), current=row)
-            log_lines += lines      # kept only once the pod's savepoint has held
+                apply_pod(cluster, work, now,
+                          current=row.model() if isinstance(row, PodRow) else row)
+            passes.append(work)      # its log lines are kept only once the savepoint has held
         except (Conflict, NotFound, runtime.StaleRuntime):
             unsynced.add(row.node_name)
             continue   # the pod changed or went meanwhile; the next pass sees it as it is
         except ApiError as exc:
             unsynced.add(row.node_name)
             log.warning("%s: %s", row.name, exc.message)
-    runtime.write_logs(log_lines)
+    # Passes that write one container row and nothing else: one batch of UPDATEs. A row
+    # saved meanwhile by another writer is left as it is, and its pass (log lines) dropped.
+    stale = runtime.save_rows([w.single_update for w in passes if w.single_update is not None])
+    if stale:
+        stale = {id(r) for r in stale}
+        unsynced |= {w.host for w in passes if id(w.single_update) in stale}
+        passes = [w for w in passes if id(w.single_update) not in stale]
+    runtime.write_logs([line for w in passes for line in w.logs])
     for name in rebooted:
         if name not in unsynced:
             mark_synced(cluster, working[name], now)
@@ -108,6 +153,162 @@ def reconcile(cluster, now):
             finish_terminating(cluster, row.body, now)
         except (Conflict, NotFound):
             continue
+
+
+# ---------------------------------------------------------------------------------------------
+# The probe fast path
+#
+# Most passes over a running pod run a probe that succeeds: the container's row changes
+# (counters, next run, the request in its log) and nothing else. Working that out the general
+# way reads and decodes the pod and recomputes its status only to find it unchanged. Instead,
+# when the kubelet has written (or checked) a pod's status from its runtime rows, it marks the
+# rows "synced" with the pod's resourceVersion and a token, and keeps in memory, under that
+# token, the little of the pod its containers' steps read (prober_view). A later pass whose
+# rows still carry the pod's current resourceVersion and a token this process holds runs the
+# same steps on that view; if they changed nothing the status shows (state, restarts,
+# readiness, start time) and said nothing (no event), the status is still the one written,
+# and the pass is its row's UPDATE and log lines. Anything else (a failed probe, a restart, a
+# pod changed by anyone: its resourceVersion moves) goes the general way, rows read again.
+# The marker is in the rows, written in the same transaction as the status, so a rollback
+# takes both; the views are an optimisation kept in memory: a restarted worker has none, and
+# its first pass over each pod goes the general way and marks it again.
+
+FAST_PATH = True     # off: every pass goes the general way (tests compare the two)
+_views = {}          # pod uid -> (token, the pod as its containers' steps read it)
+_specs = {}          # interned container specs: the pods of one template share theirs
+# Bounds on memory (a view is about 1 kB): over them, all are forgotten (safe to lose).
+MAX_VIEWS, MAX_SPECS = 50_000, 5_000
+_PROCESS = uuid.uuid4().hex[:12]
+_tokens = itertools.count()
+
+
+def prober_view(pod):
+    """What the steps of a running pod's containers read of it (metadata, spec.containers,
+    restartPolicy, volumes, podIP, startTime): kept in memory instead of the whole pod."""
+    spec, status = pod["spec"], pod.get("status") or {}
+    containers_ = spec["containers"]
+    key = json.dumps(containers_, sort_keys=True)
+    if len(_specs) > MAX_SPECS:
+        _specs.clear()
+    view_spec = {"containers": _specs.setdefault(key, containers_)}
+    for field_ in ("restartPolicy", "volumes"):
+        if field_ in spec:
+            view_spec[field_] = spec[field_]
+    meta = pod["metadata"]
+    return {"apiVersion": pod.get("apiVersion"), "kind": pod.get("kind"),
+            "metadata": {"name": meta["name"], "namespace": meta.get("namespace"),
+                         "uid": meta["uid"]},
+            "spec": view_spec,
+            "status": {k: status[k] for k in ("podIP", "startTime") if k in status}}
+
+
+def mark_rows_synced(pods_runtime, pod):
+    """The rows now match the pod's status at its resourceVersion: mark them, and keep the
+    view their next passes may use (see above). Rows already marked so are left as they are."""
+    uid = pod["metadata"]["uid"]
+    rv = int(pod["metadata"]["resourceVersion"])
+    held = _views.get(uid)
+    if held is not None and all(row.data.get("synced") == [rv, held[0]]
+                                for row in pods_runtime.rows.values()):
+        return
+    token = f"{_PROCESS}.{next(_tokens)}"
+    for row in pods_runtime.rows.values():
+        row.data["synced"] = [rv, token]
+        pods_runtime.dirty.add(row.name)
+    if len(_views) > MAX_VIEWS:
+        _views.clear()
+    _views[uid] = (token, prober_view(pod))
+
+
+def _status_facts(row):
+    """What of a running container's row its containerStatus shows."""
+    data = row.data
+    return (row.state, row.restart_count, data.get("ready", True), data.get("startedAt"),
+            data.get("last"))
+
+
+def fast_pass(cluster, uid, rv, node, rows, now, t):
+    """The pass over a pod whose due rows are marked synced at its current resourceVersion:
+    (PodPass, tried). The PodPass is None when the general way must take the pod; `tried`
+    says its rows were moved on in memory (so must be read again)."""
+    held = _views.get(uid) if FAST_PATH else None
+    if held is None:
+        return None, False
+    token, pod = held
+    if len(rows) != len(pod["spec"]["containers"]):
+        return None, False   # some containers not due: the general way reads them all
+    boot = boot_id(node)
+    for row in rows:
+        data = row.data
+        wake = data.get("wakeAt")
+        if data.get("synced") != [rv, token] or row.state != Container.RUNNING or \
+                data.get("bootID") not in (None, boot) or (wake is not None and wake <= t):
+            return None, False
+    before = [_status_facts(row) for row in rows]
+    pods_runtime, say = run_pod(cluster, pod, node, now, t, rows)
+    if say.events or [_status_facts(row) for row in rows] != before:
+        return None, True
+    single = pods_runtime.single_update()
+    if single is None:
+        return None, True
+    return PodPass(pod, node["metadata"]["name"], say, pods_runtime, single_update=single), True
+
+
+def _live_pods(cluster, uids):
+    """{uid: (resourceVersion, node name)} of the live pods of these uids, in creation order:
+    no bodies read. By the uid index alone (with the cluster in the filter too, SQLite reads
+    every object of the cluster)."""
+    found = sorted(ApiObject.objects.filter(uid__in=uids).values_list(
+        "id", "uid", "resource_version", "node_name", "cluster_id", "deleting"))
+    return {str(uid): (rv, node_name) for _pk, uid, rv, node_name, cluster_id, deleting in found
+            if cluster_id == cluster.pk and not deleting}
+
+
+def _forget_views(uids):
+    for uid in uids:
+        _views.pop(str(uid), None)
+
+
+class PodRow:
+    """A pod's ApiObject row as read for a pass, without the cost of a model instance (most
+    passes over a pod only probe it); `model()` builds one for a write."""
+
+    FIELDS = [f.attname for f in ApiObject._meta.concrete_fields]
+    __slots__ = ("values",)
+
+    def __init__(self, values):
+        self.values = values
+
+    def __getattr__(self, name):
+        try:
+            return self.values[PodRow.INDEX[name]]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @property
+    def pk(self):
+        return self.values[PodRow.INDEX["id"]]
+
+    def model(self):
+        values = list(self.values)
+        labels = PodRow.INDEX["labels"]
+        values[labels] = json.loads(values[labels]) if values[labels] is not None else {}
+        return ApiObject.from_db(ApiObject.objects.db, PodRow.FIELDS, values)
+
+
+PodRow.INDEX = {name: i for i, name in enumerate(PodRow.FIELDS)}
+
+
+def _pod_rows(cluster, uids):
+    """The live pods of these uids, in creation order. By the uid index alone: with the
+    cluster in the filter, SQLite reads every object of the cluster. The labels stay text:
+    the pass does not read them."""
+    columns = [Cast("labels", output_field=TextField()) if name == "labels" else name
+               for name in PodRow.FIELDS]
+    rows = [PodRow(values) for values in ApiObject.objects.filter(uid__in=uids)
+            .values_list(*columns)]
+    return sorted((row for row in rows if row.cluster_id == cluster.pk and not row.deleting),
+                  key=lambda row: row.pk)
 
 
 SYNCED_BOOT = "kubelab.io/kubelet-synced-boot-id"
@@ -146,24 +347,67 @@ def _used_ips(cluster, rows):
     return used
 
 
-def sync_pod(cluster, pod, node, used_ips, now, t, rows, current=None):
-    """Admit the pod if new, move each of its due containers on, write its status.
+class PodPass:
+    """What one kubelet pass does to one pod, worked out in memory before anything is
+    written: the runtime's rows and log lines, the pod's new status, its events.
 
-    Returns the log lines its containers wrote, for the pass to insert together."""
+    `single_update`: the one container row it writes when that is all it writes (no status
+    change, no event): such passes are written together, in one batch."""
+
+    def __init__(self, pod, host, say, pods_runtime=None, status=None, single_update=None):
+        self.pod, self.host, self.say = pod, host, say
+        self.runtime, self.status = pods_runtime, status
+        self.single_update = single_update
+        if pods_runtime is not None and status is not None and status == pod.get("status"):
+            mark_rows_synced(pods_runtime, pod)
+            if not say.events:
+                self.single_update = pods_runtime.single_update()
+
+    @property
+    def logs(self):
+        return self.runtime.logs if self.runtime is not None else []
+
+
+def apply_pod(cluster, work, now, current=None):
+    """Write a PodPass: the pod's status (if it changed), its runtime rows (marked synced
+    with the status written), then events. Within the caller's savepoint: all or nothing."""
+    pod = work.pod
+    if work.runtime is not None:
+        if work.status != pod.get("status"):
+            pod = store.update(cluster, {**pod, "status": work.status}, subresource="status",
+                               now=now, current=current).object
+            mark_rows_synced(work.runtime, pod)
+        work.runtime.save(write_log=False)
+    work.say.flush(pod)
+
+
+def plan_pod(cluster, pod, node, used_ips, now, t, rows):
+    """Work out in memory (a PodPass) what this pass does to the pod: admit it if new, move
+    each of its due containers on, compute its status. Writes nothing."""
     host = node["metadata"]["name"]
     status = pod.get("status") or {}
+    taken = None    # when the kubelet took the pod: its probers' tickers start then
     if not status.get("startTime"):
+        taken = t
         admitted = admit(pod, node, used_ips, store.timestamp(now))
         if admitted is None:
-            store.record_event(cluster, pod, "Warning", "FailedCreatePodSandBox",
-                               "Failed to create pod sandbox: no IP addresses available in "
-                               f"range set: {node['spec'].get('podCIDR')}", component=COMPONENT,
-                               host=host, aggregate=True, now=now)
-            return []
+            say = _Recorder(cluster, pod, host, now)
+            say("Warning", "FailedCreatePodSandBox", "Failed to create pod sandbox: no IP "
+                f"addresses available in range set: {node['spec'].get('podCIDR')}",
+                aggregate=True)
+            return PodPass(pod, host, say)
         pod = {**pod, "status": admitted}
+    pods_runtime, say = run_pod(cluster, pod, node, now, t, rows, taken)
+    new_status = podstatus.pod_status(pod, pods_runtime.rows, store.timestamp(now))
+    return PodPass(pod, host, say, pods_runtime, new_status)
+
+
+def run_pod(cluster, pod, node, now, t, rows, taken=None):
+    """Move each due container of an admitted pod on, in memory: (PodRuntime, recorder).
+    `taken`: when the kubelet took the pod, if in this pass."""
     pods_runtime = runtime.PodRuntime(cluster, pod, rows)
     pods_runtime.boot_id = boot_id(node)
-    say = _Recorder(cluster, pod, host, now)
+    say = _Recorder(cluster, pod, node["metadata"]["name"], now)
     lost = [row for row in pods_runtime.rows.values()
             if row.state == Container.RUNNING and row.data.get("bootID") not in
             (None, pods_runtime.boot_id)]
@@ -178,18 +422,16 @@ def sync_pod(cluster, pod, node, used_ips, now, t, rows, current=None):
         row = pods_runtime.row(spec["name"])
         if row is None:
             row = pods_runtime.create(spec, t, t + cluster.container_start_seconds)
+            # The exact moment, not startTime (whole seconds): pods taken within one second
+            # keep tickers apart, as real probers' do, instead of all probing on the second.
+            row.data["proberStart"] = taken if taken is not None else \
+                runtime.seconds(store.parse_timestamp(pod["status"]["startTime"]))
             say("Normal", "Pulling", f'Pulling image "{spec["image"]}"')
         for _ in range(MAX_STEPS):
             if row.due_at is None or row.due_at > now:
                 break
             step(cluster, pods_runtime, pod, spec, row, t, say)
-    new_status = podstatus.pod_status(pod, pods_runtime.rows, store.timestamp(now))
-    pods_runtime.save(write_log=False)
-    if new_status != pod.get("status"):
-        pod = store.update(cluster, {**pod, "status": new_status}, subresource="status",
-                           now=now, current=current).object
-    say.flush(pod)
-    return pods_runtime.logs
+    return pods_runtime, say
 
 
 def admit(pod, node, used_ips, stamp):
@@ -256,8 +498,10 @@ def _start(pods_runtime, pod, spec, row, t, say):
     if code is not None:
         exited(pods_runtime, pod, spec, row, say)
         return
-    anchor = runtime.seconds(store.parse_timestamp(pod["status"]["startTime"])) \
-        if (pod.get("status") or {}).get("startTime") else t
+    anchor = row.data.get("proberStart")
+    if anchor is None:   # a row from before proberStart was kept
+        anchor = runtime.seconds(store.parse_timestamp(pod["status"]["startTime"])) \
+            if (pod.get("status") or {}).get("startTime") else t
     probes.schedule(spec, row, t, anchor)
     reschedule(row)
 
@@ -366,6 +610,7 @@ def finish_terminating(cluster, pod, now):
         store.delete(cluster, store.kinds.get("Pod"), meta["namespace"], meta["name"],
                      grace_period=0, now=now)
         runtime.forget(cluster, [meta["uid"]])
+        _forget_views([meta["uid"]])
 
 
 def forget_vanished(cluster):
@@ -377,6 +622,7 @@ def forget_vanished(cluster):
     gone = list(gone)
     if gone:
         runtime.forget(cluster, gone)
+        _forget_views(gone)
 
 
 def exec_command(cluster, namespace, name, container, argv, now=None):

@@ -11,7 +11,7 @@ log = logging.getLogger(__name__)
 
 def reconcile(cluster, now):
     """For each namespace being deleted: delete what is inside; when empty, remove it."""
-    doomed = ApiObject.objects.filter(cluster=cluster).of_kind("Namespace").filter(deleting=True)
+    doomed = ApiObject.objects.filter(cluster=cluster).of_kind("Namespace").filter(deleting__in=[True])
     for ns in doomed:
         inside = ApiObject.objects.filter(cluster=cluster, namespace=ns.name)
         remaining = 0

@@ -31,19 +31,24 @@ One pass:
    ticks, uses the taint's timeAdded and writes one on a NoExecute taint added without it.
 4. Pod garbage collection (pod-garbage-collector). Pods bound to a node that no longer exists
    are marked Failed with DisruptionTarget (DeletionByPodGC, "PodGC: node no longer exists") and
-   force-deleted; Kubernetes first waits a 40 s quarantine against a stale informer cache,
-   which kubelab does not have, so it acts at once. Terminating pods on a node that is not
-   Ready and tainted node.kubernetes.io/out-of-service are force-deleted (non-graceful node
-   shutdown).
+   force-deleted. The collector looks for them every 20 s (gcCheckPeriod), and at once when a
+   node goes; Kubernetes then waits a 40 s quarantine against a stale informer cache, which
+   kubelab does not have, so it acts at once. Terminating pods on a node that is not Ready and
+   tainted node.kubernetes.io/out-of-service are force-deleted (non-graceful node shutdown).
 
 Decisions are pure (`monitor`, `no_schedule_diff`, `zone_state`, `eviction_time`, `plan`); the
-rest applies them through the store. An idle pass is two queries and no writes.
+rest applies them through the store. A pass that plans nothing also says until when it would
+keep planning nothing over the same node bodies (a lease's grace running out, the eviction rate
+limiter's next token); until then, or until a node changes, the next passes skip the planning.
+That, and when the pod GC last looked, is kept in memory only: a restarted worker plans at once.
+An idle pass is one query (the node bodies' text) and no writes.
 """
 
 import datetime as dt
 from dataclasses import dataclass, field
 
-from cluster import kinds, store
+from cluster import kinds, runtime, store
+from cluster.controllers.nodes import NEVER, cluster_key, node_bodies
 from cluster.controllers.scheduler import tolerates
 from cluster.errors import Conflict, NotFound
 from cluster.kinds import node as node_kind
@@ -59,6 +64,7 @@ NODE_EVICTION_RATE = 0.1            # --node-eviction-rate: nodes tainted per se
 SECONDARY_NODE_EVICTION_RATE = 0.01  # --secondary-node-eviction-rate
 LARGE_CLUSTER_SIZE_THRESHOLD = 50   # --large-cluster-size-threshold
 UNHEALTHY_ZONE_THRESHOLD = 0.55     # --unhealthy-zone-threshold
+GC_CHECK_PERIOD = 20                # pod-garbage-collector's gcCheckPeriod (seconds)
 
 # The conditions the controller sets Unknown (it leaves NetworkUnavailable to the network).
 MONITORED_CONDITIONS = ("Ready", "MemoryPressure", "DiskPressure", "PIDPressure")
@@ -130,6 +136,22 @@ def monitor(node, now):
     return status, "Unknown"
 
 
+def monitor_quiet_until(node):
+    """Until when (exclusive) `monitor` posts nothing for this very body: the moment now is
+    *after* the last renewal plus the grace period, or NEVER. Pure."""
+    ready = node_kind.condition(node, "Ready")
+    if ready is None:
+        probe, grace = parse(node["metadata"].get("creationTimestamp")), NODE_STARTUP_GRACE_PERIOD
+    elif ready.get("status") == "Unknown":
+        return NEVER   # already marked: monitor posts nothing, before or after the grace
+    else:
+        probe, grace = parse(node_kind.lease_renew_time(node)), NODE_MONITOR_GRACE_PERIOD
+    if probe is None:
+        return NEVER   # a running kubelet: its Lease is renewed now, always
+    # Datetimes count microseconds: "after probe + grace" is from probe + grace + 1 us.
+    return probe + dt.timedelta(seconds=grace, microseconds=1)
+
+
 def no_schedule_diff(node, conditions):
     """(keys to add, keys to remove) of the controller's NoSchedule taints. Pure."""
     wanted = set()
@@ -180,13 +202,29 @@ class NodePlan:
     def name(self):
         return self.node["metadata"]["name"]
 
+    @property
+    def idle(self):
+        """Nothing to write (apply_node's common case)."""
+        return self.status is None and not self.add and not self.remove and all(
+            t.get("timeAdded") or t.get("effect") != "NoExecute"
+            for t in node_kind.taints(self.node))
+
 
 def plan(nodes, now):
     """The node lifecycle controller's pass over all nodes: one NodePlan per node. Pure."""
+    return plan_and_wake(nodes, now)[0]
+
+
+def plan_and_wake(nodes, now):
+    """(plan(nodes, now), wake): when every plan is idle, a pass over the same bodies stays
+    idle while now < wake (a lease's grace running out, the rate limiter's next token). Pure."""
     stamp = store.timestamp(now)
+    wake = NEVER
     plans = []
     for node in nodes:
         status, ready = monitor(node, now)
+        if status is None:
+            wake = min(wake, monitor_quiet_until(node))
         before = node_kind.condition(node, "Ready")
         plans.append(NodePlan(
             node, status, ready,
@@ -222,11 +260,12 @@ def plan(nodes, now):
                     and parse(t.get("timeAdded"))), default=None)
         # A token bucket of burst 1: one node now if the last was tainted 1/rate ago.
         if last is not None and seconds_between(last, now) < 1 / rate:
+            wake = min(wake, last + dt.timedelta(seconds=1 / rate))
             continue
         first = min(waiting, key=lambda p: (_ready_since(p), p.name))
         first.add.append({"key": NO_EXECUTE_FOR[first.ready], "effect": "NoExecute",
                           "timeAdded": stamp})
-    return plans
+    return plans, wake
 
 
 def _ready_since(p):
@@ -300,19 +339,37 @@ def with_condition(status, condition):
 # Applying
 
 
+# In-memory optimisations, safe to lose (see the module's docstring).
+REMEMBER_IDLE = True   # off: every pass plans (tests compare the two)
+_idle = {}        # cluster key -> (node bodies, idle until, troubled node names)
+_gc_checked = {}  # cluster key -> (simulated seconds, node names) of the pod GC's last look
+KEEP_CLUSTERS = 64
+
+
 def reconcile(cluster, now):
     """One pass of the node lifecycle controller, taint eviction and pod GC."""
-    nodes = list(ApiObject.objects.filter(cluster=cluster).nodes().order_by("name")
-                 .values_list("body", flat=True))
-    by_name = {}
-    for p in plan(nodes, now):
-        try:
-            by_name[p.name] = apply_node(cluster, p, now)
-        except (Conflict, NotFound):
-            by_name[p.name] = p.node   # written meanwhile: looked at again next tick
-    troubled = {name: node for name, node in by_name.items()
-                if not node_kind.is_ready(node) or
-                any(t.get("effect") == "NoExecute" for t in node_kind.taints(node))}
+    nodes = node_bodies(cluster)
+    key = cluster_key(cluster)
+    idle = _idle.get(key) if REMEMBER_IDLE else None
+    if idle is not None and now < idle[1] and len(idle[0]) == len(nodes) and \
+            all(a is b for a, b in zip(idle[0], nodes)):
+        by_name = {node["metadata"]["name"]: node for node in nodes}
+        troubled = {name: by_name[name] for name in idle[2]}
+    else:
+        _idle.pop(key, None)
+        plans, wake = plan_and_wake(nodes, now)
+        by_name = {}
+        for p in plans:
+            try:
+                by_name[p.name] = apply_node(cluster, p, now)
+            except (Conflict, NotFound):
+                by_name[p.name] = p.node   # written meanwhile: looked at again next tick
+        troubled = {name: node for name, node in by_name.items()
+                    if not node_kind.is_ready(node) or
+                    any(t.get("effect") == "NoExecute" for t in node_kind.taints(node))}
+        if all(p.idle for p in plans):
+            _remember(_idle, key, (nodes, wake, list(troubled)))
+    # Taint eviction runs every pass: a pod goes at exactly its tolerationSeconds.
     pods = (ApiObject.objects.filter(cluster=cluster).pods()
             .filter(node_name__in=list(troubled)).order_by("id")) if troubled else []
     for row in pods:
@@ -320,14 +377,25 @@ def reconcile(cluster, now):
             sync_pod(cluster, row.body, troubled[row.node_name], now)
         except (Conflict, NotFound):
             continue
-    collect_orphans(cluster, list(by_name), now)
+    t = runtime.seconds(now)
+    checked = _gc_checked.get(key)
+    if checked is None or not checked[0] <= t < checked[0] + GC_CHECK_PERIOD or \
+            not checked[1] <= by_name.keys():
+        # Every gcCheckPeriod, and at once when a node went (its pods are orphans now).
+        collect_orphans(cluster, list(by_name), now)
+        _remember(_gc_checked, key, (t, set(by_name)))
+
+
+def _remember(cache, key, value):
+    cache.pop(key, None)
+    cache[key] = value
+    while len(cache) > KEEP_CLUSTERS:
+        cache.pop(next(iter(cache)))
 
 
 def apply_node(cluster, p, now):
     node = p.node
-    taints = node_kind.taints(node)
-    if p.status is None and not p.add and not p.remove and all(
-            t.get("timeAdded") or t.get("effect") != "NoExecute" for t in taints):
+    if p.idle:
         return node   # the common case: a healthy node, nothing to write
     name = p.name
     if p.status is not None:
