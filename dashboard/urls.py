@@ -1,11 +1,12 @@
 from django.urls import path
 
 from dashboard import views
-from dashboard import kubelet_views
+from dashboard import kubelet_views, workload_views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("clusters/new", views.create_cluster, name="create-cluster"),
+    path("examples", workload_views.example_list, name="examples"),
     path("clusters/<slug:cluster>/", views.board, name="board"),
     path("clusters/<slug:cluster>/reset", views.reset_cluster, name="reset-cluster"),
     path("clusters/<slug:cluster>/apply", views.apply_manifests, name="apply"),
@@ -18,4 +19,10 @@ urlpatterns = [
     path("clusters/<slug:cluster>/exec", kubelet_views.exec_in_container, name="exec"),
     path("clusters/<slug:cluster>/nodes/<str:name>/drain", kubelet_views.drain_node,
          name="drain-node"),
+    path("clusters/<slug:cluster>/workloads/<str:resource>/<str:namespace>/<str:name>/scale",
+         workload_views.scale, name="scale-workload"),
+    path("clusters/<slug:cluster>/workloads/<str:resource>/<str:namespace>/<str:name>/delete",
+         workload_views.delete, name="delete-workload"),
+    path("clusters/<slug:cluster>/workloads/cronjobs/<str:namespace>/<str:name>/next",
+         workload_views.next_run, name="cronjob-next-run"),
 ]

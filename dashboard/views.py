@@ -9,6 +9,7 @@ from cluster import apply, bootstrap, kinds, selectors, store
 from cluster.errors import ApiError
 from cluster.kinds import validation
 from cluster.models import ApiObject, Cluster
+from dashboard import examples
 
 MAX_MANIFEST_BYTES = 1024 * 1024
 MAX_NODES = 500
@@ -67,6 +68,8 @@ def board(request, cluster):
         "cluster": cluster,
         "clusters": Cluster.objects.values_list("name", flat=True),
         "api_base": f"/clusters/{cluster.name}",
+        "examples": examples.all_examples(),
+        "example_groups": examples.GROUPS,
     })
 
 
@@ -113,8 +116,9 @@ def step_clock(request, cluster):
 def describe(request, cluster, kind, name, namespace=""):
     """An object as stored, as YAML, with its events: the board's detail panel."""
     cluster = _cluster(cluster)
-    group = request.GET.get("group", "")
-    found = kinds.get(kind, group)
+    group = request.GET.get("group")
+    # Without ?group=, a kind's name is enough: kubelab serves each kind in one group.
+    found = kinds.get(kind, group or "") if group is not None else _kind_named(kind)
     if found is None:
         raise Http404(f"unknown kind {kind!r}")
     try:
@@ -132,6 +136,10 @@ def describe(request, cluster, kind, name, namespace=""):
         "yaml": yaml.safe_dump(obj, sort_keys=False, default_flow_style=False, width=100),
         "events": events,
     })
+
+
+def _kind_named(name):
+    return next((k for k in kinds.all_kinds() if k.kind == name), None)
 
 
 @require_GET

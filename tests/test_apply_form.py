@@ -1,4 +1,8 @@
-"""The YAML form's apply: all documents or none, every error with its line."""
+"""The YAML form's apply: all documents or none, every error with its line; its Examples menu."""
+
+from pathlib import Path
+
+import pytest
 
 from cluster import apply, kinds, store
 from cluster.models import ApiObject
@@ -118,3 +122,64 @@ def test_a_pod_in_a_missing_namespace_is_refused(cluster):
     report = apply.apply_text(cluster, POD.replace("  name: kubia-manual", "  name: kubia-manual\n  namespace: nope"))
     assert not report.ok
     assert report.problems[0].message == 'namespaces "nope" not found'
+
+
+# --- the Examples menu ---------------------------------------------------------------------------
+
+SEED_FILE = "/work/shared/seed/000_3812b945b6df1cdf.txt"
+EXAMPLE_KINDS = {  # what each example is, for the menu's promise of what it holds
+    "seed-kubia-rc": "ReplicationController", "seed-kubia-rs": "ReplicaSet",
+    "seed-batch-job": "Job", "seed-cronjob": "CronJob", "seed-kubia-service": "Service",
+    "seed-kubia-ingress": "Ingress", "book-kubia-manual": "Pod",
+    "book-kubia-manual-with-labels": "Pod", "book-kubia-liveness": "Pod",
+    "book-ssd-monitor-daemonset": "DaemonSet", "book-kubia-rc-readinessprobe":
+    "ReplicationController",
+}
+
+
+def examples_list(client):
+    response = client.get("/examples")
+    assert response.status_code == 200
+    return {e["slug"]: e for e in response.json()["examples"]}
+
+
+def test_the_examples_list_holds_the_seeds_manifests_then_the_books(client, db):
+    found = examples_list(client)
+    assert list(found)[:8] == ["seed-liveness-probe", "seed-kubia-rc", "seed-kubia-rs",
+                               "seed-batch-job", "seed-cronjob", "seed-kubia-service",
+                               "seed-kubia-ingress", "seed-readiness-probe"]
+    for slug, kind in EXAMPLE_KINDS.items():
+        assert f"kind: {kind}" in found[slug]["text"], slug
+    for example in found.values():
+        assert example["title"] and example["note"] and example["where"]
+        assert example["group"].startswith("The seed's" if example["source"] == "seed"
+                                           else "Kubernetes in Action")
+
+
+@pytest.mark.skipif(not Path(SEED_FILE).exists(), reason="the seed file is not on this machine")
+def test_the_seeds_examples_are_the_seed_verbatim_mistakes_included(client, db):
+    seed = Path(SEED_FILE).read_text(encoding="utf-8")
+    found = examples_list(client)
+    seeds = [e for e in found.values() if e["source"] == "seed"]
+    assert len(seeds) == 8
+    for example in seeds:
+        assert example["text"] in seed, example["slug"]
+    assert "\tstartingDeadlineSecond: 15 #" in found["seed-cronjob"]["text"]
+    assert "targetPort: 8080# " in found["seed-kubia-service"]["text"]
+
+
+def test_the_seeds_rc_example_applies_and_its_cronjob_example_is_taught(client, cluster):
+    found = examples_list(client)
+    response = client.post("/clusters/test/apply", {"manifest": found["seed-kubia-rc"]["text"]})
+    assert response.json()["applied"][0]["kind"] == "ReplicationController"
+    response = client.post("/clusters/test/apply", {"manifest": found["seed-cronjob"]["text"]})
+    assert response.status_code == 422
+    [error] = response.json()["errors"]
+    assert error["line"] == 7 and "tab" in error["message"]
+
+
+def test_the_board_embeds_the_examples_for_its_menu(client, cluster):
+    page = client.get("/clusters/test/").content.decode()
+    assert 'id="examples-open"' in page and 'aria-haspopup="menu"' in page
+    assert '<script id="examples-data" type="application/json">' in page
+    assert "batch-job-every-fifteen-minutes" in page

@@ -102,3 +102,25 @@ def test_reset_brings_a_cluster_back_to_its_first_state(client, cluster):
     assert response.status_code == 302
     assert not ApiObject.objects.filter(cluster=cluster, kind="Pod").exists()
     assert ApiObject.objects.filter(cluster=cluster, kind="Node").count() == 3
+
+
+def test_the_board_has_a_workloads_tab_beside_labels_and_events(client, cluster):
+    page = client.get("/clusters/test/").content.decode()
+    tabs = [page.index(f'id="tab-{name}"') for name in ("board", "labels", "workloads", "events")]
+    assert tabs == sorted(tabs)
+    assert 'id="view-workloads"' in page and 'id="delete-dialog"' in page
+    for cascade in ("background", "foreground", "orphan"):
+        assert f'name="cascade" value="{cascade}"' in page
+
+
+def test_describe_finds_a_kind_by_its_name_alone(client, cluster):
+    template = {"metadata": {"labels": {"app": "kubia"}},
+                "spec": {"containers": [{"name": "kubia", "image": "luksa/kubia"}]}}
+    store.create(cluster, {
+        "apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "kubia"},
+        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "kubia"}},
+                 "template": template}})
+    body = client.get("/clusters/test/describe/ReplicaSet/default/kubia").json()
+    assert body["object"]["kind"] == "ReplicaSet" and "selector:" in body["yaml"]
+    # A group given is a group meant: ReplicaSets are not in the core group.
+    assert client.get("/clusters/test/describe/ReplicaSet/default/kubia?group=").status_code == 404

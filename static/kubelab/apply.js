@@ -1,4 +1,5 @@
-// The Apply YAML panel: paste or load a manifest, apply it all or nothing, read the outcome.
+// The Apply YAML panel: paste, load or pick an example manifest, apply it all or nothing, read
+// the outcome.
 
 import { Drawer } from "./drawer.js";
 import { postForm } from "./http.js";
@@ -23,8 +24,112 @@ export function errorText(error) {
   return parts.join(": ");
 }
 
+// The Examples menu: the seed's manifests as written (and a few from the book), grouped. A menu
+// button as the ARIA pattern has it: Enter, Space or ↓ opens on the first item, ↑ on the last;
+// arrows, Home and End move; Escape closes and goes back to the button; Tab closes.
+class ExamplesMenu {
+  constructor(menu, button, examples, onPick) {
+    this.menu = menu;
+    this.button = button;
+    this.onPick = onPick;
+    this.examples = new Map(examples.map((e) => [e.slug, e]));
+    let group = null;
+    for (const example of examples) {
+      if (example.group !== group?.dataset.group) {
+        group = document.createElement("div");
+        group.setAttribute("role", "group");
+        group.dataset.group = example.group;
+        const heading = document.createElement("div");
+        heading.className = "menu-heading";
+        heading.id = `examples-group-${menu.children.length}`;
+        heading.textContent = example.group;
+        heading.setAttribute("role", "presentation");
+        group.setAttribute("aria-labelledby", heading.id);
+        group.append(heading);
+        menu.append(group);
+      }
+      const item = document.createElement("button");
+      item.type = "button";
+      item.className = "menu-item";
+      item.setAttribute("role", "menuitem");
+      item.tabIndex = -1;
+      item.dataset.slug = example.slug;
+      const label = document.createElement("span");
+      label.className = "menu-label";
+      label.textContent = example.title;
+      const hint = document.createElement("span");
+      hint.className = "menu-hint";
+      hint.textContent = example.where;
+      hint.setAttribute("aria-hidden", "true");
+      item.append(label, hint);
+      group.append(item);
+    }
+    button.addEventListener("click", () => (menu.hidden ? this.open(0) : this.close(true)));
+    button.addEventListener("keydown", (e) => {
+      if (e.key !== "ArrowDown" && e.key !== "ArrowUp") return;
+      e.preventDefault();
+      this.open(e.key === "ArrowUp" ? -1 : 0);
+    });
+    menu.addEventListener("click", (e) => {
+      const item = e.target.closest("[role=menuitem]");
+      if (item) this.choose(item.dataset.slug);
+    });
+    menu.addEventListener("keydown", (e) => this.keydown(e));
+    document.addEventListener("pointerdown", (e) => {
+      if (menu.hidden || menu.contains(e.target) || button.contains(e.target)) return;
+      this.close(false);
+    });
+    window.addEventListener("resize", () => this.close(false));
+  }
+
+  items() {
+    return [...this.menu.querySelectorAll("[role=menuitem]")];
+  }
+
+  open(focus) {
+    this.menu.hidden = false;
+    this.button.setAttribute("aria-expanded", "true");
+    const rect = this.button.getBoundingClientRect();
+    const width = this.menu.offsetWidth;
+    const height = this.menu.offsetHeight;
+    this.menu.style.left = `${Math.max(8, Math.min(rect.right - width, innerWidth - width - 8))}px`;
+    const below = rect.bottom + 4;
+    this.menu.style.top = `${below + height > innerHeight - 8 ? Math.max(8, innerHeight - height - 8) : below}px`;
+    this.items().at(focus)?.focus();
+  }
+
+  close(restoreFocus) {
+    if (this.menu.hidden) return;
+    this.menu.hidden = true;
+    this.button.setAttribute("aria-expanded", "false");
+    if (restoreFocus) this.button.focus();
+  }
+
+  choose(slug) {
+    this.close(false);
+    const example = this.examples.get(slug);
+    if (example) this.onPick(example);
+  }
+
+  keydown(e) {
+    const items = this.items();
+    const i = items.indexOf(document.activeElement);
+    const move = { ArrowDown: i + 1, ArrowUp: i - 1, Home: 0, End: items.length - 1 }[e.key];
+    if (move !== undefined) {
+      e.preventDefault();
+      items[(move + items.length) % items.length]?.focus();
+    } else if (e.key === "Escape") {
+      e.preventDefault(); // not the drawer's Escape too
+      e.stopPropagation();
+      this.close(true);
+    } else if (e.key === "Tab") {
+      this.close(false);
+    }
+  }
+}
+
 export class ApplyPanel {
-  constructor(element, { openButton, notify }) {
+  constructor(element, { openButton, notify, examplesMenu, examples }) {
     this.el = element;
     this.openButton = openButton;
     this.notify = notify;
@@ -41,8 +146,16 @@ export class ApplyPanel {
         this.drawer.close();
         return;
       }
-      openButton.setAttribute("aria-expanded", "true");
-      this.drawer.show(openButton, this.textarea);
+      this.open(openButton);
+    });
+    this.note = element.querySelector("#example-note");
+    this.loaded = null; // the example last put in the textarea, and what it replaced
+    if (examplesMenu && examples?.length) {
+      this.examples = new ExamplesMenu(examplesMenu, element.querySelector("#examples-open"),
+        examples, (example) => this.pick(example));
+    }
+    this.note.addEventListener("click", (e) => {
+      if (e.target.closest("[data-restore]")) this.restore();
     });
     this.file.addEventListener("change", () => this.load());
     this.form.addEventListener("submit", (e) => {
@@ -53,6 +166,46 @@ export class ApplyPanel {
       const target = e.target.closest("[data-line]");
       if (target) this.selectLine(Number(target.dataset.line));
     });
+  }
+
+  open(opener) {
+    this.openButton.setAttribute("aria-expanded", "true");
+    this.drawer.show(opener, this.textarea);
+  }
+
+  // An example fills the textarea as written, ready to read, apply, or fix first. What was
+  // there before can be put back (once), so a slip of the menu costs nothing.
+  pick(example) {
+    const current = this.textarea.value;
+    const replaced = current.trim() && current !== this.loaded?.text ? current : null;
+    this.textarea.value = example.text;
+    this.loaded = { text: example.text, replaced: replaced ?? this.loaded?.replaced ?? null };
+    const source = example.source === "seed" ? `the seed's notes, ${example.where}` : `the book, ${example.where}`;
+    this.note.replaceChildren();
+    const title = document.createElement("strong");
+    title.textContent = example.title;
+    this.note.append(title, ` (from ${source}). ${example.note}`);
+    if (this.loaded.replaced) {
+      const undo = document.createElement("button");
+      undo.type = "button";
+      undo.className = "link";
+      undo.dataset.restore = "";
+      undo.textContent = "Put back what you had";
+      this.note.append(" ", undo);
+    }
+    this.note.hidden = false;
+    this.result.replaceChildren();
+    this.textarea.scrollTop = 0;
+    this.textarea.focus();
+    this.textarea.setSelectionRange(0, 0);
+  }
+
+  restore() {
+    if (!this.loaded?.replaced) return;
+    this.textarea.value = this.loaded.replaced;
+    this.loaded = null;
+    this.note.hidden = true;
+    this.textarea.focus();
   }
 
   // The file is read here, into the textarea, so it can be read and corrected before applying.

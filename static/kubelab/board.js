@@ -2,6 +2,7 @@
 
 import { ApplyPanel } from "./apply.js";
 import { BoardView } from "./boardview.js";
+import { ownerHighlight } from "./chips.js";
 import { ClockControls } from "./clock.js";
 import { EventsView, sortedEvents } from "./events.js";
 import { PodFilter } from "./filter.js";
@@ -12,6 +13,8 @@ import { LiveConnection, ObjectStore } from "./live.js";
 import { NodeActions, NodeMenu, dialogConfirm } from "./nodeactions.js";
 import { DetailPanel } from "./panel.js";
 import { readState, writeState } from "./urlstate.js";
+import { WorkloadActions } from "./workloadactions.js";
+import { WorkloadsView } from "./workloadsview.js";
 
 const root = document.getElementById("board-root");
 const cluster = root.dataset.cluster;
@@ -56,6 +59,25 @@ const labels = new LabelsView({
   onKey: (key) => writeState({ key }),
   onSelect: (text) => selector.set(text),
 });
+// The readiness of a node by name, as its column shows it ("" for no node, "Gone" once deleted).
+const nodeState = (name) => (name ? board.columns.get(name)?.view?.readiness || "Gone" : "");
+const workloads = new WorkloadsView({
+  listEl: $("workloads-list"),
+  emptyEl: $("workloads-empty"),
+  emptyTextEl: $("workloads-empty-text"),
+  summaryEl: $("workloads-summary"),
+  countEl: $("workloads-count"),
+  filter,
+  store,
+  viewOf: (uid, pod) => board.viewOf(uid, pod),
+  nodeState,
+  apiBase,
+  actions: new WorkloadActions({ apiBase, notify, dialog: $("delete-dialog") }),
+  focusFallback: $("tab-workloads"),
+});
+// Hovering or focusing a chip's owner tag ("rs/kubia") lights up that owner's other pods.
+ownerHighlight($("view-board"), () => board.chips.values());
+ownerHighlight($("label-groups"), () => labels.chips.values());
 const strip = new EventsView($("events-strip"), 50);
 const allEvents = new EventsView($("events-all"), 500);
 allEvents.visible = false;
@@ -86,7 +108,11 @@ const panel = new DetailPanel($("detail-panel"), {
   apiBase, actions: nodeActions, lookup: (uid) => store.get(uid),
 });
 const clock = new ClockControls(root, { apiBase, notify });
-new ApplyPanel($("apply-panel"), { openButton: $("apply-open"), notify });
+const applyPanel = new ApplyPanel($("apply-panel"), {
+  openButton: $("apply-open"), notify, examplesMenu: $("examples-menu"),
+  examples: JSON.parse($("examples-data").textContent),
+});
+$("workloads-apply").addEventListener("click", (e) => applyPanel.open(e.currentTarget));
 
 // Events in the namespace shown, as `kubectl get events -n <namespace>` lists them.
 function shownEvents() {
@@ -101,6 +127,7 @@ function filterChanged() {
   document.body.dataset.nsScope = filter.namespace ? "one" : "all";
   board.applyFilter();
   labels.applyFilter();
+  workloads.applyFilter();
   updateCount();
 }
 
@@ -135,6 +162,7 @@ store.subscribe((batch, flags) => {
   board.render(batch, flags);
   revealColumn();
   labels.render(batch, flags);
+  workloads.render(batch, flags);
   let eventsChanged = flags.snapshot;
   let podsChanged = flags.snapshot;
   let namespacesChanged = flags.snapshot;
@@ -164,12 +192,14 @@ async function deletePod(uid, button) {
   const { namespace, name } = pod.metadata;
   board.markDeleting(uid, pod, true);
   labels.markDeleting(uid, pod);
+  workloads.markDeleting(uid, pod);
   try {
     await deleteObject(`${apiBase}/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}`);
     notify(`pod "${name}" deleted`);
   } catch (err) {
     board.markDeleting(uid, store.get(uid), false);
     labels.markDeleting(uid, store.get(uid));
+    workloads.markDeleting(uid, store.get(uid));
     notify(`Could not delete pod ${name}: ${err.message}`, "error");
     if (button.isConnected) button.focus();
   }
@@ -179,6 +209,13 @@ $("main").addEventListener("click", (e) => {
   const del = e.target.closest(".chip-delete");
   if (del) {
     deletePod(del.closest(".chip").dataset.uid, del);
+    return;
+  }
+  // A chip's owner tag, a controller's name in the Workloads tab, a CronJob's job.
+  const owned = e.target.closest(".chip-owner, .wl-open");
+  if (owned) {
+    const { kind, namespace, name, uid } = owned.dataset;
+    openObject({ kind, namespace, name, uid }, owned);
     return;
   }
   const chip = e.target.closest(".chip");
@@ -211,7 +248,7 @@ $("main").addEventListener("click", (e) => {
   }
 });
 
-// Tabs: Board, Labels and Events (arrow keys move between them, as the ARIA tabs pattern has
+// Tabs: Board, Labels, Workloads and Events (arrow keys move between them, as the ARIA tabs pattern has
 // it). The view is the address's #fragment; the board has none.
 const tabs = [...document.querySelectorAll("[role=tab]")];
 function selectTab(tab, focus = false) {
@@ -224,6 +261,7 @@ function selectTab(tab, focus = false) {
   allEvents.setVisible(tab.id === "tab-events", () => shownEvents());
   strip.setVisible(tab.id === "tab-board", () => shownEvents());
   labels.setVisible(tab.id === "tab-labels");
+  workloads.setVisible(tab.id === "tab-workloads");
   if (focus) tab.focus();
   writeState({ view: tab.id === "tab-board" ? "" : tab.id.slice("tab-".length) });
 }
@@ -258,7 +296,10 @@ $("cluster-switch").addEventListener("change", (e) => {
 const conn = $("conn");
 const connection = new LiveConnection(`/ws/clusters/${encodeURIComponent(cluster)}/`, {
   store,
-  onClock: (c) => clock.update(c),
+  onClock: (c) => {
+    clock.update(c);
+    workloads.tick(clock.clock?.status?.now);
+  },
   onState: (state, wait) => {
     conn.dataset.state = state;
     conn.textContent = {
@@ -273,4 +314,4 @@ const connection = new LiveConnection(`/ws/clusters/${encodeURIComponent(cluster
 connection.connect();
 
 // For the browser tests and the curious: the board's state, read-only by convention.
-window.kubelab = { store, board, labels, filter, connection };
+window.kubelab = { store, board, labels, workloads, filter, connection };

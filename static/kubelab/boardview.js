@@ -108,6 +108,9 @@ class Column {
       this.el.classList.toggle("is-off", view.poweredOff);
     }
     this.menuButton.disabled = !node;
+    if (old.readiness !== view.readiness) {
+      for (const chip of this.lane.items) chip.setNodeState(view.readiness);
+    }
     if (old.maxPods !== view.maxPods) this.used = -1; // force the count to be redrawn
     return old.readiness !== undefined && !sameView(old, view);
   }
@@ -228,10 +231,12 @@ export class BoardView {
       return;
     }
     const view = this.viewOf(uid, pod);
-    const lane = view.nodeName ? this.column(view.nodeName).lane : this.pending;
+    const column = view.nodeName ? this.column(view.nodeName) : null;
+    const lane = column ? column.lane : this.pending;
     if (!chip) {
       chip = new Chip(uid, pod);
       this.chips.set(uid, chip);
+      chip.setNodeState(column?.view?.readiness);
       chip.update(view);
       chip.applyFilter(this.filter);
       lane.insert(chip);
@@ -243,6 +248,8 @@ export class BoardView {
     if (changed) chip.update(view);
     chip.labels = pod.metadata?.labels || {};
     chip.setMatch(this.filter.highlights(chip.namespace, chip.labels));
+    chip.setOwner(pod);
+    chip.setNodeState(column?.view?.readiness);
     if (chip.lane !== lane) {
       touched.add(chip.lane);
       chip.lane.remove(chip);

@@ -5,6 +5,7 @@
 // so a new selector over 1,000 pods costs a few class toggles, not a re-render.
 
 import { compareNames, podKey } from "./objects.js";
+import { controllerRef, shortKind } from "./workloads.js";
 
 const reduceMotion = matchMedia("(prefers-reduced-motion: reduce)");
 
@@ -75,7 +76,9 @@ export class Lane {
 }
 
 export class Chip {
-  constructor(uid, pod) {
+  // options.where: say which node the pod is on (the Workloads tab, where chips are grouped by
+  // owner); otherwise say who owns it (the board and the Labels view).
+  constructor(uid, pod, { where = false } = {}) {
     this.uid = uid;
     this.key = podKey(pod);
     this.view = null;
@@ -110,19 +113,76 @@ export class Chip {
     this.del = el("button", "chip-delete", "×");
     this.del.type = "button";
     this.why = el("p", "chip-why");
-    li.append(open, this.del, this.why);
+    // Under the name: who owns the pod (a button: hover or focus lights its siblings, a click
+    // opens the owner), or where it runs; and, on a node that is not Ready, that it is.
+    this.meta = el("div", "chip-meta");
+    this.ownerEl = null;
+    this.owner = null;
+    this.ownerUid = "";
+    this.whereEl = where ? el("span", "chip-where") : null;
+    if (this.whereEl) this.meta.append(this.whereEl);
+    this.nodeEl = el("span", "chip-node");
+    this.nodeEl.hidden = true;
+    this.nodeState = "Ready";
+    this.meta.append(this.nodeEl);
+    li.append(open, this.del, this.meta, this.why);
     this.open = open;
     this.el = li;
     const ref = `pod ${ns}/${name}`;
     open.title = `${ns}/${name}: open its YAML and events`;
     this.del.setAttribute("aria-label", `Delete ${ref}`);
     this.del.title = `Delete ${ref}`;
+    if (!where) this.setOwner(pod);
+  }
+
+  // The pod's controller, from its ownerReferences: shown as "rs/kubia". Orphaning removes it.
+  setOwner(pod) {
+    if (this.whereEl) return false;
+    const ref = controllerRef(pod);
+    const uid = ref?.uid || "";
+    if (uid === this.ownerUid && (!ref || ref.name === this.owner?.name)) return false;
+    this.owner = ref;
+    this.ownerUid = uid;
+    if (!ref) {
+      this.ownerEl?.remove();
+      this.ownerEl = null;
+      return true;
+    }
+    if (!this.ownerEl) {
+      this.ownerEl = el("button", "chip-owner");
+      this.ownerEl.type = "button";
+      this.meta.prepend(this.ownerEl);
+    }
+    const text = `${shortKind(ref.kind)}/${ref.name}`;
+    const b = this.ownerEl;
+    b.textContent = text;
+    Object.assign(b.dataset, { kind: ref.kind, name: ref.name, uid, namespace: this.namespace });
+    b.title = `Owned by ${ref.kind} ${ref.name}: hover or focus to light up its other pods, click to open it`;
+    b.setAttribute("aria-label", `Owner ${text}, open it`);
+    return true;
+  }
+
+  // The readiness of the node the pod is bound to ("" for none): a pod on a node that is not
+  // Ready greys out and says so, since its kubelet no longer reports on it.
+  setNodeState(readiness) {
+    const state = readiness || "Ready";
+    if (state === this.nodeState) return false;
+    this.nodeState = state;
+    const stale = state !== "Ready";
+    this.el.classList.toggle("is-stale", stale);
+    this.nodeEl.hidden = !stale;
+    const words = { NotReady: "node NotReady", Unknown: "node not reporting", Gone: "node deleted" };
+    setText(this.nodeEl, stale ? `⚠ ${words[state] || `node ${state}`}` : "");
+    this.nodeEl.title = stale ? "The node this pod is bound to is not Ready: its status may be stale, "
+      + "and after the eviction timeout the pod is deleted and a controller replaces it elsewhere" : "";
+    return true;
   }
 
   paint() {
     const view = this.view || {};
     this.el.className = `chip cat-${view.category}${view.ready ? " is-ready" : ""}`
-      + `${this.match ? " is-match" : ""}`;
+      + `${this.match ? " is-match" : ""}${this.nodeState !== "Ready" ? " is-stale" : ""}`
+      + `${this.el.classList.contains("is-sibling") ? " is-sibling" : ""}`;
   }
 
   update(view) {
@@ -146,6 +206,9 @@ export class Chip {
       this.badge.setAttribute("aria-label", words);
     }
     if (old.why !== view.why) setText(this.why, view.why);
+    if (this.whereEl && old.nodeName !== view.nodeName) {
+      setText(this.whereEl, view.nodeName ? `on ${view.nodeName}` : "not on a node yet");
+    }
     if (old.terminating !== view.terminating) this.del.disabled = view.terminating;
   }
 
@@ -171,4 +234,25 @@ export class Chip {
     const match = this.setMatch(filter.highlights(this.namespace, this.labels));
     return shown || match;
   }
+}
+
+// Hovering or focusing an owner tag ("rs/kubia") lights up every chip with the same owner in
+// `root`, and dims the rest: a replacement on another node reads as the same controller's.
+// `chips()` lists the view's chips; one pass per owner change, a class per chip.
+export function ownerHighlight(root, chips) {
+  let current = "";
+  const light = (uid) => {
+    if (uid === current) return;
+    current = uid;
+    root.classList.toggle("is-owner-lit", Boolean(uid));
+    for (const chip of chips()) chip.el.classList.toggle("is-sibling", Boolean(uid) && chip.ownerUid === uid);
+  };
+  const tagOf = (node) => node?.closest?.(".chip-owner") || null;
+  root.addEventListener("pointerover", (e) => light(tagOf(e.target)?.dataset.uid || ""));
+  root.addEventListener("pointerleave", () => light(tagOf(document.activeElement)?.dataset.uid || ""));
+  root.addEventListener("focusin", (e) => light(tagOf(e.target)?.dataset.uid || ""));
+  root.addEventListener("focusout", (e) => {
+    if (!tagOf(e.relatedTarget)) light("");
+  });
+  return { refresh: () => { const uid = current; current = ""; light(uid); } };
 }

@@ -3,7 +3,8 @@
 
 import { clockDate, clockTime, eventOrder, eventTime, objectRef, sameView } from "./objects.js";
 
-const OPENABLE = new Set(["Pod", "Node"]);
+const OPENABLE = new Set(["Pod", "Node", "ReplicationController", "ReplicaSet", "DaemonSet", "Job",
+  "CronJob"]);
 
 function eventView(ev) {
   const involved = ev.involvedObject || {};

@@ -188,6 +188,7 @@ export class LabelsView {
       this.chips.set(uid, chip);
     }
     if (!sameView(chip.view, view)) chip.update(view);
+    chip.setOwner(pod);
     chip.labels = labels;
     chip.setMatch(this.filter.matches(labels));
     if (chip.lane !== group.lane) {

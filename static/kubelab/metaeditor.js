@@ -6,6 +6,13 @@
 import { el } from "./chips.js";
 import { mergePatch } from "./http.js";
 import { LAST_APPLIED } from "./objects.js";
+import { resourceOf } from "./workloads.js";
+
+// Where the controllers' REST paths start: the API group and version each is served in.
+const WORKLOAD_APIS = {
+  ReplicationController: "api/v1", ReplicaSet: "apis/apps/v1", DaemonSet: "apis/apps/v1",
+  Job: "apis/batch/v1", CronJob: "apis/batch/v1",
+};
 
 const FIELDS = {
   labels: { singular: "label", multiline: false },
@@ -17,6 +24,8 @@ export function objectPath(apiBase, kind, namespace, name) {
   const enc = encodeURIComponent;
   if (kind === "Pod") return `${apiBase}/api/v1/namespaces/${enc(namespace)}/pods/${enc(name)}`;
   if (kind === "Node") return `${apiBase}/api/v1/nodes/${enc(name)}`;
+  const api = WORKLOAD_APIS[kind];
+  if (api) return `${apiBase}/${api}/namespaces/${enc(namespace)}/${resourceOf(kind)}/${enc(name)}`;
   return null;
 }
 

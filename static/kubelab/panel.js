@@ -11,6 +11,7 @@ import {
   taintText,
 } from "./objects.js";
 import { PodLogs } from "./podlogs.js";
+import { controllerRef, isWorkload, jobDuration, qualifiedKind, workloadView } from "./workloads.js";
 
 const REFRESH_DELAY = 250; // ms: a burst of changes to one object costs one fetch
 
@@ -243,7 +244,26 @@ export class DetailPanel {
       const ip = (obj.status?.addresses || []).find((a) => a.type === "InternalIP");
       row(dl, "Internal IP", ip?.address);
       row(dl, `${view.readiness} since`, ready?.lastTransitionTime);
+    } else if (isWorkload(obj.kind)) {
+      const view = workloadView(obj);
+      const state = row(dl, "Status", view.state.text);
+      state.className = `wl-state`;
+      state.dataset.tone = view.state.tone;
+      for (const stat of view.stats) row(dl, stat.label, stat.value);
+      row(dl, "Selector", view.selector);
+      if (obj.kind === "DaemonSet") row(dl, "Node selector", view.nodeSelector);
+      if (obj.kind === "CronJob") {
+        row(dl, "Schedule", view.schedule + (view.timeZone ? ` (${view.timeZone})` : ""));
+        row(dl, "Last schedule", view.lastSchedule || "never");
+      }
+      if (obj.kind === "Job" && obj.status?.completionTime) row(dl, "Duration", jobDuration(obj));
     }
+    if (obj.metadata?.deletionTimestamp) {
+      row(dl, "Deleting since", obj.metadata.deletionTimestamp);
+      row(dl, "Finalizers", (obj.metadata.finalizers || []).join(", "));
+    }
+    const owner = controllerRef(obj);
+    if (owner) row(dl, "Controlled by", `${qualifiedKind(owner.kind)}/${owner.name}`);
     row(dl, "Created", obj.metadata?.creationTimestamp);
     this.summary.replaceWith(dl);
     dl.id = "detail-summary";
