@@ -342,7 +342,8 @@ def apply(cluster, obj, *, namespace=None, dry_run=False, now=None):
         merge.setdefault("metadata", {}).setdefault("annotations", {})[LAST_APPLIED] = applied
     written = patch(cluster, kind, target_ns, current["metadata"]["name"], merge, MERGE_PATCH,
                     dry_run=dry_run, now=now)
-    written.warnings = _warnings + written.warnings
+    # The patch names the manifest's apiVersion too, so update() may have warned the same.
+    written.warnings = _warnings + [w for w in written.warnings if w not in _warnings]
     return written
 
 

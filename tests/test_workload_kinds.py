@@ -747,3 +747,13 @@ def test_ds_counts_template_changes_in_the_template_generation_annotation(cluste
     ds["metadata"]["labels"] = {"team": "ops"}    # not the template: no new generation
     ds = store.update(cluster, ds).object
     assert ds["metadata"]["annotations"][annotation] == "2"
+
+
+def test_reapplying_an_old_version_warns_once(cluster):
+    text = seed_manifest("ReplicaSet")
+    apply.apply_text(cluster, text)
+    changed = text.replace("replicas: 3", "replicas: 4")
+    assert changed != text
+    report = apply.apply_text(cluster, changed)
+    assert report.ok, report.problems
+    assert report.applied[0].warnings == [RS.deprecated_versions["apps/v1beta2"]]
