@@ -104,16 +104,14 @@ def collect_dangling(cluster, now):
                      .exclude(owner_uid="").values_list("owner_uid", flat=True).distinct())
     if not owner_uids:
         return
-    live = {str(uid) for uid in ApiObject.objects.filter(cluster=cluster, uid__in=owner_uids)
-            .values_list("uid", flat=True)}
+    live = existing_uids(cluster, owner_uids)
     gone = owner_uids - live
     if not gone:
         return
     for row in owned.filter(owner_uid__in=gone, deleting=False).order_by("id"):
         refs = row.body["metadata"].get("ownerReferences") or []
         other_uids = [ref.get("uid") for ref in refs if ref.get("uid") not in gone]
-        alive = {str(uid) for uid in ApiObject.objects.filter(cluster=cluster, uid__in=other_uids)
-                 .values_list("uid", flat=True)} if other_uids else set()
+        alive = existing_uids(cluster, other_uids) if other_uids else set()
         meta = row.body["metadata"]
         try:
             if alive:
@@ -127,3 +125,11 @@ def collect_dangling(cluster, now):
                              meta["name"], propagation="Background", now=now)
         except (Conflict, NotFound):
             continue
+
+
+def existing_uids(cluster, uids):
+    """Which of `uids` name an object of this cluster. By uid alone, so SQLite takes the uid
+    index: with the cluster in the query it walks the whole cluster instead (10 ms at 2,000
+    pods, against 0.4)."""
+    return {str(uid) for uid, cluster_id in ApiObject.objects.filter(uid__in=list(uids))
+            .values_list("uid", "cluster_id") if cluster_id == cluster.pk}
