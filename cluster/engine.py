@@ -12,8 +12,8 @@ from django.conf import settings
 from django.db import transaction
 
 from cluster import publish, store
-from cluster.controllers import (cronjob, daemonset, garbagecollector, job, kubelet, namespaces,
-                                 nodelifecycle, nodes, replication, scheduler)
+from cluster.controllers import (cronjob, daemonset, endpoints, garbagecollector, job, kubelet,
+                                 namespaces, nodelifecycle, nodes, replication, scheduler)
 from cluster.kinds import get as get_kind
 from cluster.models import SimClock
 
@@ -31,6 +31,7 @@ CONTROLLERS = (
     ("daemonset", daemonset.reconcile),
     ("scheduler", scheduler.reconcile),
     ("kubelet", kubelet.reconcile),
+    ("endpoints", endpoints.reconcile),
 )
 
 
