@@ -338,3 +338,43 @@ def test_a_node_with_room_for_two_pods_refuses_the_third(cluster, clock):
         "0/4 nodes are available: 1 Too many pods, 3 node(s) were unschedulable. "
         "preemption: 0/4 nodes are available: 1 No preemption victims found for incoming pod, "
         "3 Preemption is not helpful for scheduling.")
+
+
+def test_incremental_candidates_decide_as_plan_does():
+    """reconcile's per-pass candidate sets choose exactly what plan() chooses pod by pod."""
+    import random
+
+    from cluster.controllers.scheduler import NodeFacts, PodFacts, _Candidates
+
+    rng = random.Random(7)
+    for _round in range(20):
+        nodes = []
+        for i in range(rng.randint(0, 12)):
+            node = make_node(f"n{i:02d}", labels={"zone": rng.choice("ab")},
+                             capacity={"pods": str(rng.randint(1, 6)),
+                                       "cpu": rng.choice(["1", "2", "500m"]), "memory": "1Gi"},
+                             unschedulable=rng.random() < 0.1)
+            node["status"]["conditions"] = [{"type": "Ready", "status": "True"}]
+            nodes.append(node)
+        facts = [NodeFacts.of(n) for n in nodes]
+        by_name = {n.name: n for n in facts}
+        slow_usage = {n.name: NodeUsage() for n in facts}
+        fast_usage = {n.name: NodeUsage() for n in facts}
+        candidates = {}
+        for j in range(40):
+            pod = make_pod(f"p{j}", requests=rng.choice([None, {"cpu": "250m"}, {"cpu": "1"}]),
+                           node_selector=rng.choice([None, {"zone": "a"}]),
+                           ports=rng.choice([None, [{"containerPort": 80, "hostPort": 8080}]]))
+            expected = plan(pod, facts, slow_usage)
+            pod_facts = PodFacts.of(pod)
+            key = pod_facts.key()
+            if key not in candidates:
+                candidates[key] = _Candidates(pod_facts, facts, fast_usage)
+            got = candidates[key].decide() or plan(pod, facts, fast_usage)
+            assert (got.node, got.feasible, got.message) == \
+                (expected.node, expected.feasible, expected.message)
+            if expected.node:
+                slow_usage[expected.node].add(pod)
+                fast_usage[got.node].add(pod)
+                for each in candidates.values():
+                    each.changed(by_name[got.node])

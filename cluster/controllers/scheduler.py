@@ -9,6 +9,8 @@ records them as Events, worded as kube-scheduler words them.
 from collections import Counter
 from dataclasses import dataclass, field
 
+import heapq
+import json
 import logging
 
 from cluster import quantity, store
@@ -135,6 +137,12 @@ class PodFacts:
         return cls(spec.get("tolerations") or [], spec.get("nodeSelector") or {},
                    host_ports(pod), cpu, memory)
 
+    def key(self):
+        """Equal for pods every filter treats alike."""
+        return (json.dumps(self.tolerations, sort_keys=True),
+                json.dumps(self.node_selector, sort_keys=True),
+                tuple(sorted(self.host_ports, key=repr)), self.cpu_milli, self.memory)
+
 
 def filter_node(pod, node, usage):
     """Why `node` (NodeFacts) cannot take `pod` (PodFacts): an empty list when it can."""
@@ -196,6 +204,43 @@ def plan(pod, nodes, usage):
     return Decision(chosen, reasons, len(fitting), why)
 
 
+class _Candidates:
+    """The nodes that fit pods with the same facts, kept as `usage` grows during one pass.
+
+    Only the node a pod is bound to changes its usage, so only it is filtered again: the
+    choice is `plan`'s (fewest pods, ties by name) without filtering every node per pod."""
+
+    def __init__(self, facts, nodes, usage):
+        self.facts, self.usage = facts, usage
+        self.fitting = set()
+        self.heap = []
+        for node in nodes:
+            self.changed(node)
+
+    def changed(self, node):
+        name = node.name
+        if filter_node(self.facts, node, self.usage[name]):
+            self.fitting.discard(name)
+        else:
+            self.fitting.add(name)
+            heapq.heappush(self.heap, (self.usage[name].pods, name))
+
+    def decide(self):
+        """plan()'s Decision when some node fits (reasons left empty), else None."""
+        if not self.fitting:
+            return None
+        heap, usage = self.heap, self.usage
+        while True:
+            pods, name = heap[0]
+            if name in self.fitting and usage[name].pods == pods:
+                break
+            heapq.heappop(heap)   # stale: the node filled up or took a pod since
+        count = len(self.fitting)
+        why = "the only node that fits" if count == 1 else \
+            f"fewest pods among {count} nodes that fit"
+        return Decision(name, {}, count, why)
+
+
 def reconcile(cluster, now):
     """Bind every unscheduled pod, oldest first; record Scheduled or FailedScheduling."""
     pending = list(ApiObject.objects.filter(cluster=cluster).pods().unscheduled()
@@ -209,15 +254,28 @@ def reconcile(cluster, now):
               .exclude(phase__in=("Succeeded", "Failed")).values_list("body", flat=True))
     for pod in placed:
         usage.setdefault(pod["spec"]["nodeName"], NodeUsage()).add(pod)
+    for node in nodes:
+        usage.setdefault(node.name, NodeUsage())
+    by_name = {node.name: node for node in nodes}
+    candidates = {}   # pod facts key -> _Candidates, kept current as pods are bound
     for row in pending:
         pod = row.body
         if (pod.get("spec") or {}).get("schedulerName", "default-scheduler") != COMPONENT:
             continue
-        decision = plan(pod, nodes, usage)
+        facts = PodFacts.of(pod)
+        key = facts.key()
+        if key not in candidates:
+            candidates[key] = _Candidates(facts, nodes, usage)
+        decision = candidates[key].decide()
+        if decision is None:
+            decision = plan(pod, nodes, usage)   # nothing fits: every node's reasons
         try:
             if decision.node:
                 bind(cluster, pod, decision, now, current=row)
                 usage[decision.node].add(pod)
+                node = by_name[decision.node]
+                for each in candidates.values():
+                    each.changed(node)
             else:
                 mark_unschedulable(cluster, pod, decision, now)
         except Conflict:
