@@ -14,10 +14,7 @@ from cluster.errors import ApiError, BadRequest, NotFound
 from dashboard import examples
 from dashboard.views import _cluster
 
-try:  # being written alongside (the CronJob controller); the next run answers 501 until then
-    from cluster.controllers.cronjob import next_schedule_time
-except ImportError:
-    next_schedule_time = None
+from cluster.controllers.cronjob import next_schedule_time
 
 # The controllers the tab shows, by the resource name their URLs (and kubectl) use.
 WORKLOADS = {
@@ -102,11 +99,6 @@ def next_run(request, cluster, namespace, name):
     """When the CronJob starts its next Job, in simulated time (null when it will not: suspended,
     or a schedule that never fires). The board counts down to it with the live clock."""
     cluster = _cluster(cluster)
-    if next_schedule_time is None:
-        return JsonResponse({
-            "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-            "message": "the next run is not available in this kubelab yet",
-            "reason": "NotImplemented", "code": 501}, status=501)
     try:
         cronjob = store.get(cluster, _kind("cronjobs"), namespace, name)
     except ApiError as exc:

@@ -1,5 +1,20 @@
 """Builders for manifests: the smallest objects that say what a test is about."""
 
+import re
+
+# The seed's study notes (English digest beside them): its manifests and their mistakes are
+# test material.
+SEED = "/work/shared/seed/000_3812b945b6df1cdf.txt"
+
+
+def seed_manifest(kind):
+    """One manifest of the seed's notes as a learner pastes it (the notes around it left out)."""
+    lines = open(SEED, encoding="utf-8").read().splitlines()
+    start = next(i for i, line in enumerate(lines) if re.match(rf"kind: {kind}\b", line)) - 1
+    end = next(i for i in range(start, len(lines))
+               if not lines[i].strip() or lines[i].startswith("  •"))
+    return "\n".join(lines[start:end]) + "\n"
+
 
 def make_pod(name="kubia", *, namespace=None, image="luksa/kubia", labels=None, node_name=None,
              requests=None, node_selector=None, ports=None, containers=None, **spec):

@@ -43,6 +43,21 @@ def clock(cluster):
     return ManualClock(cluster)
 
 
+@pytest.fixture
+def committed_clock(cluster, django_capture_on_commit_callbacks):
+    """The manual clock, each tick's on-commit callbacks run as a real commit runs them: for
+    controllers that keep what a pass saw only once its tick commits (a test never commits)."""
+    manual = ManualClock(cluster)
+    tick = manual.tick
+
+    def committed_tick(seconds=1.0):
+        with django_capture_on_commit_callbacks(execute=True):
+            return tick(seconds)
+
+    manual.tick = committed_tick
+    return manual
+
+
 @pytest.fixture(scope="session")
 def live_kubelab(tmp_path_factory):
     """A kubelab server (daphne + in-process reconciler + demo cluster) on a loopback port."""

@@ -14,23 +14,15 @@ from cluster import apply, kinds, store
 from cluster.controllers import cronjob as cronjob_controller
 from cluster.cron import CronError
 from cluster.models import ApiObject
+from tests.builders import seed_manifest
 
 CRONJOB = kinds.get("CronJob", "batch")
 JOB = kinds.get("Job", "batch")
-SEED = "/work/shared/seed/000_3812b945b6df1cdf.txt"
 UTC = dt.timezone.utc
 SEED_NAME = "batch-job-every-fifteen-minutes"
 
 
 # --- builders and readers ----------------------------------------------------------------------
-
-def seed_manifest(kind):
-    """One manifest of the seed's notes as a learner pastes it (the notes around it left out)."""
-    lines = open(SEED, encoding="utf-8").read().splitlines()
-    start = next(i for i, line in enumerate(lines) if line == f"kind: {kind}") - 1
-    end = next(i for i in range(start, len(lines))
-               if not lines[i].strip() or lines[i].startswith("  •"))
-    return "\n".join(lines[start:end]) + "\n"
 
 
 def make_cronjob(name="tick", schedule="*/15 * * * *", *, command="exit 0", image="busybox",

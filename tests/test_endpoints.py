@@ -11,7 +11,6 @@ from cluster.controllers.kubelet import exec_command
 from cluster.errors import NotFound
 from cluster.models import ApiObject, Change
 from tests.builders import make_pod
-from tests.conftest import ManualClock
 
 POD = kinds.get("Pod")
 RC = kinds.get("ReplicationController")
@@ -61,18 +60,8 @@ spec:
 
 
 @pytest.fixture
-def clock(cluster, django_capture_on_commit_callbacks):
-    """The manual clock, each tick's on-commit callbacks run as a real commit runs them (the
-    controller keeps how far it read the change log only once its tick commits)."""
-    manual = ManualClock(cluster)
-    tick = manual.tick
-
-    def committed_tick(seconds=1.0):
-        with django_capture_on_commit_callbacks(execute=True):
-            return tick(seconds)
-
-    manual.tick = committed_tick
-    return manual
+def clock(committed_clock):
+    return committed_clock
 
 
 def apply_text(cluster, text):

@@ -13,22 +13,14 @@ from django.test.utils import CaptureQueriesContext
 from cluster import apply, kinds, store
 from cluster.controllers import job as job_controller
 from cluster.models import ApiObject, Change
+from tests.builders import seed_manifest
 
 JOB = kinds.get("Job", "batch")
 POD = kinds.get("Pod")
-SEED = "/work/shared/seed/000_3812b945b6df1cdf.txt"
 TRACKING = "batch.kubernetes.io/job-tracking"
 
 
 # --- builders and readers ----------------------------------------------------------------------
-
-def seed_manifest(kind):
-    """One manifest of the seed's notes as a learner pastes it (the notes around it left out)."""
-    lines = open(SEED, encoding="utf-8").read().splitlines()
-    start = next(i for i, line in enumerate(lines) if line == f"kind: {kind}") - 1
-    end = next(i for i in range(start, len(lines))
-               if not lines[i].strip() or lines[i].startswith("  •"))
-    return "\n".join(lines[start:end]) + "\n"
 
 
 def make_job(name="work", *, command=None, image="busybox", restart_policy="Never", **spec):

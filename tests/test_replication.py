@@ -15,7 +15,7 @@ from cluster.controllers.owned import owner_reference
 from cluster.errors import FieldError, Forbidden, Invalid
 from cluster.models import ApiObject, Change
 from tests.builders import make_namespace, make_pod
-from tests.conftest import START, ManualClock
+from tests.conftest import START
 
 POD = kinds.get("Pod")
 RC = kinds.get("ReplicationController")
@@ -71,18 +71,8 @@ GENERATED = re.compile(r"kubia-[bcdfghjklmnpqrstvwxz2456789]{5}\Z")
 # --- helpers -----------------------------------------------------------------------------------
 
 @pytest.fixture
-def clock(cluster, django_capture_on_commit_callbacks):
-    """The manual clock, each tick's on-commit callbacks run as a real commit runs them (the
-    controller keeps what a pass saw only once its tick commits; a test never commits)."""
-    manual = ManualClock(cluster)
-    tick = manual.tick
-
-    def committed_tick(seconds=1.0):
-        with django_capture_on_commit_callbacks(execute=True):
-            return tick(seconds)
-
-    manual.tick = committed_tick
-    return manual
+def clock(committed_clock):
+    return committed_clock
 
 
 def applied(cluster, text):

@@ -8,7 +8,7 @@ import pytest
 
 from cluster import apply, kinds, store
 from cluster.errors import Invalid
-from tests.test_workload_kinds import seed_manifest
+from tests.builders import seed_manifest
 
 SVC = kinds.get("Service")
 EP = kinds.get("Endpoints")

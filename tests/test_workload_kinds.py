@@ -8,13 +8,13 @@ import pytest
 
 from cluster import apply, kinds, store
 from cluster.errors import Invalid
+from tests.builders import seed_manifest
 
 RC = kinds.get("ReplicationController")
 RS = kinds.get("ReplicaSet", "apps")
 DS = kinds.get("DaemonSet", "apps")
 JOB = kinds.get("Job", "batch")
 CRONJOB = kinds.get("CronJob", "batch")
-SEED = "/work/shared/seed/000_3812b945b6df1cdf.txt"
 KUBIA = {"app": "kubia"}
 
 
@@ -80,15 +80,6 @@ def update_refusal(cluster, obj):
     with pytest.raises(Invalid) as caught:
         store.update(cluster, obj)
     return caught.value.message
-
-
-def seed_manifest(kind):
-    """One manifest of the seed's study notes, as written (the notes around it left out)."""
-    lines = open(SEED, encoding="utf-8").read().splitlines()
-    start = next(i for i, line in enumerate(lines) if re.match(rf"kind: {kind}\b", line)) - 1
-    end = next(i for i in range(start, len(lines))
-               if not lines[i].strip() or lines[i].startswith("  •"))
-    return "\n".join(lines[start:end]) + "\n"
 
 
 # --- pod templates -----------------------------------------------------------------------------

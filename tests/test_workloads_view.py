@@ -202,12 +202,6 @@ def test_next_run_of_a_schedule_that_never_fires_says_why(client, cronjob, monke
     assert body["next"] is None and body["message"] == TOO_CLOSE
 
 
-def test_next_run_before_the_helper_exists_is_a_501_status(client, cronjob, monkeypatch):
-    monkeypatch.setattr(workload_views, "next_schedule_time", None)
-    response = client.get(f"{BASE}/cronjobs/default/every-fifteen/next")
-    assert response.status_code == 501 and response.json()["reason"] == "NotImplemented"
-
-
 def test_next_run_of_a_missing_cronjob_is_a_404_status(client, cluster, monkeypatch):
     monkeypatch.setattr(workload_views, "next_schedule_time", lambda obj, now: None)
     response = client.get(f"{BASE}/cronjobs/default/nope/next")
@@ -216,8 +210,6 @@ def test_next_run_of_a_missing_cronjob_is_a_404_status(client, cluster, monkeypa
 
 
 def test_next_run_with_the_cronjob_controllers_own_helper(client, cronjob):
-    if workload_views.next_schedule_time is None:
-        pytest.skip("cluster.controllers.cronjob.next_schedule_time is being written alongside")
     body = client.get(f"{BASE}/cronjobs/default/every-fifteen/next").json()
     # Created at 12:00:00 with "0,15,30,45 * * * *": the first start is a quarter past.
     assert body["next"] == "2026-01-01T12:15:00Z"
