@@ -7,6 +7,7 @@ as a metav1.Status with its code. Seams for later issues are marked: Table outpu
 
 import datetime as dt
 
+from asgiref.sync import sync_to_async
 from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -17,13 +18,33 @@ from cluster.models import Cluster
 
 
 @csrf_exempt
-def resource(request, cluster, version, rest, group=""):
-    """Any URL under /api/{version}/ or /apis/{group}/{version}/."""
+async def resource(request, cluster, version, rest, group=""):
+    """Any URL under /api/{version}/ or /apis/{group}/{version}/.
+
+    Async, because a streaming answer (watch, `logs -f`) must not hold the one thread Django
+    runs synchronous code in under ASGI: a handler in STREAMING runs here, on the event loop;
+    every other handler runs in that thread, as a synchronous view would.
+    """
+    return await _dispatch(request, cluster, version, rest, group)
+
+
+async def _dispatch(request, cluster, version, rest, group):
     try:
-        sandbox = _cluster(cluster)
         target = paths.resolve(group, version, rest)
         verb = target.verb(request.method)
-        return HANDLERS[verb](request, sandbox, target)
+        streaming = STREAMING.get(verb)
+        if streaming is not None:
+            answer = await streaming(request, cluster, target)
+            if answer is not None:
+                return answer
+        return await sync_to_async(_handle)(request, cluster, target, verb)
+    except ApiError as error:
+        return wire.status_response(error)
+
+
+def _handle(request, cluster, target, verb):
+    try:
+        return HANDLERS[verb](request, _cluster(cluster), target)
     except ApiError as error:
         return wire.status_response(error)
 
@@ -222,6 +243,10 @@ def pod_log(request, cluster, target):
                      since=since)
     return HttpResponse(text, content_type="text/plain")
 
+
+# Async handlers tried first for their verb: each answers a streaming response, or None to
+# leave the request to the synchronous handler (a watch=false list, a log without follow).
+STREAMING = {}
 
 HANDLERS = {
     "log": pod_log,
