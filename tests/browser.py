@@ -68,8 +68,8 @@ def api(server, method, path, body=None, content_type="application/json"):
         return exc.code, json.loads(exc.read() or b"null")
 
 
-def set_clock(server, **spec):
-    status, body = api(server, "PATCH", "/clusters/demo/apis/kubelab.io/v1/clocks/cluster",
+def set_clock(server, cluster="demo", **spec):
+    status, body = api(server, "PATCH", f"/clusters/{cluster}/apis/kubelab.io/v1/clocks/cluster",
                        {"spec": spec}, "application/merge-patch+json")
     assert status == 200, body
 

@@ -13,23 +13,17 @@ import re
 
 import pytest
 
-from tests.browser import WAIT, api, expect, shot
+from tests.browser import WAIT, expect, set_clock, shot
 from tests.test_browser_kubelet import create_cluster
 
 LAB = "workloads-lab"
 BASE = f"/clusters/{LAB}"
 
 
-def set_clock(lab, **spec):
-    status, body = api(lab, "PATCH", f"{BASE}/apis/kubelab.io/v1/clocks/cluster",
-                       {"spec": spec}, "application/merge-patch+json")
-    assert status == 200, body
-
-
 @pytest.fixture(scope="module")
 def lab(live_kubelab):
     create_cluster(live_kubelab, LAB, 3)
-    set_clock(live_kubelab, paused=False, speed=10)
+    set_clock(live_kubelab, LAB, paused=False, speed=10)
     return live_kubelab
 
 
@@ -140,7 +134,7 @@ spec:
 def test_a_cronjob_counts_down_to_its_next_run_and_shows_the_job_it_starts(lab, page):
     # At x10 a minute boundary comes every 6 s of wall time: the clock stays paused until the
     # card has shown "never", or a run could land before the first look.
-    set_clock(lab, paused=True)
+    set_clock(lab, LAB, paused=True)
     page.goto(lab.url + f"{BASE}/#workloads")
     expect(page.locator("#conn")).to_have_text("live")
     page.get_by_role("button", name="Open Apply YAML").click()
@@ -155,7 +149,7 @@ def test_a_cronjob_counts_down_to_its_next_run_and_shows_the_job_it_starts(lab, 
     countdown = card.locator('.wl-fact[data-fact="next"] dd')
     expect(countdown).to_have_text(re.compile(r"^\d\d:\d\d:00 · in \d+s$"))
     first = countdown.text_content()
-    set_clock(lab, paused=False)
+    set_clock(lab, LAB, paused=False)
     expect(countdown).not_to_have_text(first)  # it counts down with the clock
     # The run comes: a Job with its pod in the card, and the CronJob's own events.
     expect(card.locator(".wl-job")).to_have_count(1, timeout=WAIT)
