@@ -178,6 +178,26 @@ class Conflict(ApiError):
         )
 
 
+def apply_conflicts(conflicts):
+    """A server-side apply refused over fields other managers own: [(manager, path)] ->
+    Conflict, worded as the API server words it (an Apply manager is named without
+    "using <version>", which it adds only for Update managers, which kubelab does not track)."""
+    by_manager = {}
+    for manager, path in conflicts:
+        by_manager.setdefault(manager, []).append(path)
+    parts = []
+    for manager, paths in by_manager.items():
+        if len(paths) == 1:
+            parts.append(f'conflict with "{manager}": {paths[0]}')
+        else:
+            parts.append(f'conflicts with "{manager}":\n' + "\n".join(f"- {p}" for p in paths))
+    count = len(conflicts)
+    noun = "conflict" if count == 1 else "conflicts"
+    return Conflict(f"Apply failed with {count} {noun}: " + "\n".join(parts), details={
+        "causes": [{"reason": "FieldManagerConflict", "message": f'conflict with "{manager}"',
+                    "field": path} for manager, path in conflicts]})
+
+
 class Gone(ApiError):
     code, reason = 410, "Expired"
 
@@ -223,8 +243,22 @@ class Invalid(ApiError):
 class StrictDecodingError(BadRequest):
     """Unknown or duplicate fields under fieldValidation=Strict, as the API server reports them."""
 
-    def __init__(self, kind, name, errors):
+    def __init__(self, kind, name, errors, version=None):
         self.errors = list(errors)
         parts = ", ".join(e.message for e in self.errors)
-        super().__init__(f"strict decoding error: {parts}")
-        self.kind, self.name = kind, name
+        # A body decoded whole (create, update) is prefixed as the API server's decoder does:
+        # `Pod in version "v1" cannot be handled as a Pod: strict decoding error: ...`.
+        prefix = f'{kind} in version "{version}" cannot be handled as a {kind}: ' \
+            if version else ""
+        super().__init__(f"{prefix}strict decoding error: {parts}{hint_suffix(self.errors)}")
+        self.kind, self.name, self.version = kind, name, version
+
+
+def hint_suffix(errors):
+    """kubelab's did-you-mean hints, after the Kubernetes text so that text stays exact."""
+    hinted = [e for e in errors if e.hint]
+    if not hinted:
+        return ""
+    if len(hinted) == 1 and len(errors) == 1:
+        return f" (kubelab hint: {hinted[0].hint})"
+    return " (kubelab hints: " + "; ".join(f"{e.field}: {e.hint}" for e in hinted) + ")"

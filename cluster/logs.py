@@ -23,8 +23,10 @@ def choose_container(pod, container):
                      f'choose one of: [{" ".join(names)}]')
 
 
-def read(pod, container=None, previous=False, tail=None, timestamps=False, since=None):
-    """The log text (lines ending in newlines). `since`: a datetime, lines at or after it."""
+def read(pod, container=None, previous=False, tail=None, timestamps=False, since=None,
+         until_id=None):
+    """The log text (lines ending in newlines). `since`: a datetime, lines at or after it.
+    `until_id`: only lines up to that ContainerLog id (where `logs -f` goes on from)."""
     name = choose_container(pod, container)
     pod_name = pod["metadata"]["name"]
     row = Container.objects.filter(pod_uid=pod["metadata"]["uid"], name=name).first()
@@ -43,6 +45,8 @@ def read(pod, container=None, previous=False, tail=None, timestamps=False, since
                                         instance=instance)
     if since is not None:
         lines = lines.filter(at__gte=since)
+    if until_id is not None:
+        lines = lines.filter(id__lte=until_id)
     lines = lines.order_by("id")
     if tail is not None:
         lines = list(lines.reverse()[:tail])[::-1] if tail > 0 else []
@@ -53,6 +57,21 @@ def read(pod, container=None, previous=False, tail=None, timestamps=False, since
         else:
             out.append(line.line + "\n")
     return "".join(out)
+
+
+def follow_position(pod, container=None, previous=False):
+    """(container name, instance, id of its last line so far or 0): where `kubectl logs -f`
+    continues from. Read it before the text (read(until_id=...)) so no line is lost or sent
+    twice while the container writes."""
+    name = choose_container(pod, container)
+    row = Container.objects.filter(pod_uid=pod["metadata"]["uid"], name=name).first()
+    instance = row.restart_count if row is not None else 0
+    if previous and instance:
+        instance -= 1
+    last = (ContainerLog.objects.filter(pod_uid=pod["metadata"]["uid"], container=name,
+                                        instance=instance)
+            .order_by("-id").values_list("id", flat=True).first())
+    return name, instance, last or 0
 
 
 def rfc3339nano(moment):

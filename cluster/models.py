@@ -5,8 +5,14 @@ everything else reads.
 """
 
 import datetime as dt
+import secrets
 
 from django.db import models
+
+
+def new_token():
+    """A cluster's bearer token: 256 random bits, URL-safe (it travels in a kubeconfig)."""
+    return secrets.token_urlsafe(32)
 
 
 class Cluster(models.Model):
@@ -24,6 +30,9 @@ class Cluster(models.Model):
     # the clusters between them by holding leases.
     lease_holder = models.CharField(max_length=200, blank=True, default="")
     lease_until = models.DateTimeField(null=True, blank=True)
+    # The bearer token its kubeconfig carries: the API of this cluster, and only this one,
+    # answers it (cluster.api.auth). Kept across resets, so a saved kubeconfig stays valid.
+    token = models.CharField(max_length=64, default=new_token)
 
     class Meta:
         ordering = ["name"]

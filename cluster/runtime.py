@@ -60,9 +60,21 @@ class ContainerIO(shell.Host):
     def http_get(self, url):
         parsed = urllib.parse.urlsplit(url if "://" in url else "http://" + url)
         host, port = parsed.hostname, parsed.port or 80
-        if self.pod_runtime is None or host not in ("localhost", "127.0.0.1", self.ip):
-            # Other pods and Services are reached through the cluster network (Services issue).
+        if self.pod_runtime is None:
             raise LookupError(host)
+        if host not in ("localhost", "127.0.0.1"):
+            # Other pods and Services: through the cluster network (cluster.traffic), from
+            # this pod's IP and namespace; the pods reached are saved with this pass.
+            from cluster import traffic
+            network = traffic.Network(self.pod_runtime.cluster, moment(self.now))
+            reply = network.send(host, port, parsed.path or "/", self.ip,
+                                 self.pod_runtime.pod["metadata"].get("namespace", "default"),
+                                 local=self.pod_runtime)
+            try:
+                network.flush()
+            except StaleRuntime:
+                pass   # the kubelet saved that pod meanwhile: its request count is lost
+            return reply.status, reply.body
         reply = self.pod_runtime.http(port, parsed.path or "/", "127.0.0.1", self.now)
         return reply.status, reply.body
 

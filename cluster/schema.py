@@ -21,7 +21,7 @@ import re
 
 from cluster.errors import FieldError
 
-__all__ = ["check", "prune", "register_model", "describe", "known_model"]
+__all__ = ["check", "prune", "register_model", "describe", "known_model", "fields"]
 
 # --- type compilation -----------------------------------------------------------------------
 
@@ -453,3 +453,28 @@ def describe(model: str, path: str = "") -> tuple[str, str]:
             ct = ct[1]
         current = ct[1] if ct[0] == _MODEL else None
     return type_string, description
+
+
+# --- fields, for OpenAPI documents ------------------------------------------------------------
+
+_TYPE_NAMES = {_STR: "str", _INT: "int", _BOOL: "bool", _FLOAT: "float", _DATETIME: "datetime",
+               _ANY: "object", _INTSTR: "int-or-string", _QUANTITY: "quantity"}
+
+
+def _type_string(ct: tuple) -> str:
+    """The type language string of a compiled type (the inverse of _compile)."""
+    if ct[0] == _LIST:
+        return f"list[{_type_string(ct[1])}]"
+    if ct[0] == _MAP:
+        return f"dict(str, {_type_string(ct[1])})"
+    if ct[0] == _MODEL:
+        return ct[1]
+    return _TYPE_NAMES[ct[0]]
+
+
+def fields(model: str) -> list[tuple[str, str, str, str]]:
+    """(json name, python attribute, type string, description) of each field of `model`, the
+    type as `check` reads it (int-or-string and quantity included): what cluster.api.openapi
+    publishes. Registered models' attribute is their json name."""
+    return [(json, attr, _type_string(ct), _description(model, attr, json))
+            for json, (attr, ct, _t) in _fields(model).items()]

@@ -19,11 +19,12 @@ from django.db import IntegrityError, transaction
 from cluster import kinds, publish, schema
 from cluster.errors import (
     AlreadyExists, ApiError, BadRequest, Conflict, FieldError, Forbidden, Invalid, NotFound,
-    StrictDecodingError, UnsupportedMediaType,
+    StrictDecodingError, UnsupportedMediaType, apply_conflicts,
 )
 from cluster.kinds import clock as clock_kind
 from cluster.kinds import namespace as namespace_kind
 from cluster.models import ApiObject, Change, Cluster
+from cluster import patch as patch_module
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 # utilrand's alphabet: no vowels (no words) and no look-alike characters.
@@ -294,7 +295,7 @@ def patch(cluster, kind, namespace, name, body, content_type, *, subresource=Non
     """Apply a merge or JSON patch to the current object and write it as an update."""
     for _attempt in range(5):
         current = get(cluster, kind, namespace, name)
-        patched = apply_patch(current, body, content_type)
+        patched = apply_patch(current, body, content_type, kind.model)
         if not isinstance(patched, dict):
             raise BadRequest("the patch did not produce an object")
         if not isinstance(patched.get("metadata", {}), dict):
@@ -312,6 +313,10 @@ def patch(cluster, kind, namespace, name, body, content_type, *, subresource=Non
         except Conflict:
             if precondition:
                 raise
+        except StrictDecodingError as exc:
+            # A patch is not decoded as a whole object: the API server's message has no
+            # "cannot be handled as a Pod" prefix then.
+            raise StrictDecodingError(kind.kind, name, exc.errors) from None
     raise Conflict.stale(kind.plural, name, kind.group)
 
 
@@ -345,6 +350,72 @@ def apply(cluster, obj, *, namespace=None, dry_run=False, now=None):
     # The patch names the manifest's apiVersion too, so update() may have warned the same.
     written.warnings = _warnings + [w for w in written.warnings if w not in _warnings]
     return written
+
+
+def server_side_apply(cluster, kind, namespace, name, obj, manager, *, subresource=None,
+                      dry_run=False, field_validation="Strict", force=False, now=None):
+    """`kubectl apply --server-side` (an apply-patch+yaml PATCH) for one manifest.
+
+    1. Absent: create it (Written.action "created"), recording the manager's fields.
+    2. Present: merge the manifest strategically, deleting what this manager's previous
+       manifest set and this one dropped (from its managedFields entry), and record the
+       fields it now sets. A field another Apply manager owns with another value is a
+       Conflict unless `force` (changes by Update managers are not tracked yet).
+    """
+    entry = {"manager": manager, "operation": "Apply", "apiVersion": kind.api_version,
+             "time": timestamp(now or now_of(cluster)), "fieldsType": "FieldsV1",
+             "fieldsV1": patch_module.fields_v1(obj, kind.model)}
+    for _attempt in range(5):
+        try:
+            current = get(cluster, kind, namespace, name)
+        except NotFound:
+            if subresource:
+                raise
+            created = clone(obj)
+            created.setdefault("metadata", {})["managedFields"] = [entry]
+            return create(cluster, created, namespace=namespace, dry_run=dry_run,
+                          field_validation=field_validation, now=now)
+        managed = current["metadata"].get("managedFields") or []
+        mine = next((m for m in managed
+                     if m.get("manager") == manager and m.get("operation") == "Apply"), None)
+        managed = _settle_conflicts(managed, mine, entry["fieldsV1"], obj, current, force)
+        body = patch_module.with_removals((mine or {}).get("fieldsV1"), obj, kind.model)
+        kept = mine if mine is not None and mine.get("fieldsV1") == entry["fieldsV1"] else entry
+        meta = body.setdefault("metadata", {})
+        meta["managedFields"] = [m for m in managed if m is not mine] + [kept]
+        # The ownership was decided on this read: a write in between means deciding again.
+        meta["resourceVersion"] = current["metadata"].get("resourceVersion")
+        try:
+            return patch(cluster, kind, namespace, name, body, STRATEGIC_PATCH,
+                         subresource=subresource, dry_run=dry_run,
+                         field_validation=field_validation, now=now)
+        except Conflict:
+            continue
+    raise Conflict.stale(kind.plural, name, kind.group)
+
+
+def _settle_conflicts(managed, mine, fields, manifest, current, force):
+    """The managedFields after this apply takes its fields: a field another Apply manager owns
+    and the manifest sets to another value is a conflict (409), or, with `force`, is taken
+    from that manager. The same value makes both owners, as in Kubernetes."""
+    conflicts, taken = [], {}
+    wanted = set(patch_module.leaf_paths(fields))
+    for other in managed:
+        if other is mine or other.get("operation") != "Apply":
+            continue
+        for path in wanted & set(patch_module.leaf_paths(other.get("fieldsV1"))):
+            if patch_module.value_at(manifest, path) != patch_module.value_at(current, path):
+                conflicts.append((other.get("manager", ""), patch_module.path_text(path)))
+                taken.setdefault(id(other), []).append(path)
+    if conflicts and not force:
+        raise apply_conflicts(conflicts)
+    result = []
+    for other in managed:
+        if id(other) in taken:
+            other = {**other, "fieldsV1": patch_module.without_paths(other.get("fieldsV1"),
+                                                                      taken[id(other)])}
+        result.append(other)
+    return result
 
 
 def delete(cluster, kind, namespace, name, *, grace_period=None, propagation=None,
@@ -537,7 +608,9 @@ def _insert_events(pending):
 # Patches
 
 
-def apply_patch(current, body, content_type):
+def apply_patch(current, body, content_type, model=None):
+    """`current` with `body` applied as `content_type` says; `model` (the kind's schema model)
+    tells a strategic merge patch how each list merges (cluster.patch)."""
     content_type = (content_type or "").split(";")[0].strip()
     if content_type == JSON_PATCH:
         if not isinstance(body, list):
@@ -546,7 +619,10 @@ def apply_patch(current, body, content_type):
             return jsonpatch.apply_patch(current, body)
         except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException) as exc:
             raise _json_patch_error(exc) from None
-    if content_type in (MERGE_PATCH, STRATEGIC_PATCH, APPLY_PATCH):
+    if content_type in (STRATEGIC_PATCH, APPLY_PATCH):
+        # An apply patch body is a manifest: server_side_apply adds its removals first.
+        return patch_module.strategic_merge(current, body, model)
+    if content_type == MERGE_PATCH:
         if not isinstance(body, dict):
             raise BadRequest("a merge patch must be a JSON object")
         return merge_patch(current, body)
@@ -633,7 +709,7 @@ def _check_fields(kind, obj, field_validation):
     if not unknown:
         return []
     if field_validation == "Strict":
-        raise StrictDecodingError(kind.kind, name, unknown)
+        raise StrictDecodingError(kind.kind, name, unknown, version=kind.version)
     pruned = schema.prune(obj, kind.model)
     obj.clear()
     obj.update(pruned)

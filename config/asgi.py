@@ -1,4 +1,5 @@
-"""ASGI entry point: Django for HTTP, Channels for the board's websockets."""
+"""ASGI entry point: Django for HTTP, Channels for the board's websockets and the API's
+(`kubectl exec`)."""
 
 import os
 
@@ -14,9 +15,10 @@ django_asgi_app = ASGIStaticFilesHandler(django_asgi_app)
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
-from dashboard.routing import websocket_urlpatterns  # noqa: E402
+from cluster.api.routing import websocket_urlpatterns as api_websockets  # noqa: E402
+from dashboard.routing import websocket_urlpatterns as board_websockets  # noqa: E402
 
 application = ProtocolTypeRouter({
     "http": django_asgi_app,
-    "websocket": URLRouter(websocket_urlpatterns),
+    "websocket": URLRouter(board_websockets + api_websockets),
 })

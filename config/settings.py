@@ -70,6 +70,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # /api... at the root (kubectl get --raw) served as the cluster its token names.
+    "cluster.api.auth.RootApiMiddleware",
+    # Bearer tokens on /clusters/{c}/api, /apis, /version, /openapi (401 Status otherwise).
+    "cluster.api.auth.ApiAuthenticationMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -124,6 +128,18 @@ CHANGE_LOG_KEEP = envint("CHANGE_LOG_KEEP", 200_000)
 
 HOST = env("HOST", "127.0.0.1")
 PORT = envint("PORT", 8000)
+# The HTTPS port `manage.py serve` also listens on (the API server's usual 6443): kubectl
+# sends a cluster's bearer token only over TLS.
+HTTPS_PORT = envint("HTTPS_PORT", 6443)
+# The host kubeconfigs name (and the server certificate covers): HOST unless HOST is a
+# wildcard bind address, which no client can connect to.
+API_HOST = env("API_HOST") or (HOST if HOST not in ("0.0.0.0", "::", "") else "127.0.0.1")
+# Where kubelab's CA and server certificate are kept (made on first run, reused after).
+TLS_DIR = Path(env("TLS_DIR") or BASE_DIR / "var" / "tls")
+# Local mode (`make run`): plain-HTTP API requests from loopback need no token, so curl and
+# the board work as they are. A multi-user deployment sets it false: then every API request
+# carries a cluster's token, or comes from that cluster's board (cluster.api.auth).
+API_ANONYMOUS_LOOPBACK = envbool("API_ANONYMOUS_LOOPBACK", True)
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]

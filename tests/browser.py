@@ -3,8 +3,6 @@
 The `browser` and `page` fixtures are registered for every test module by tests/conftest.py.
 """
 
-import json
-import urllib.request
 import uuid
 from pathlib import Path
 
@@ -55,23 +53,6 @@ def page(browser):
 def shot(page, name):
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"))
-
-
-def api(server, method, path, body=None, content_type="application/json"):
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(server.url + path, data=data, method=method,
-                                     headers={"Content-Type": content_type})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read() or b"null")
-
-
-def set_clock(server, cluster="demo", **spec):
-    status, body = api(server, "PATCH", f"/clusters/{cluster}/apis/kubelab.io/v1/clocks/cluster",
-                       {"spec": spec}, "application/merge-patch+json")
-    assert status == 200, body
 
 
 def unique(prefix):

@@ -4,6 +4,10 @@
 Each Kubectl gets its own HOME, so kubectl's discovery cache (6 hours, keyed by host:port)
 never carries one test run's API over to another. /usr/bin/kubectl is the Cloud SDK
 dispatcher: it asks /version first and runs the bundled kubectl of the server's minor version.
+
+The kubeconfig is the one a learner gets: `manage.py kubeconfig --cluster <c>` run against
+the live server's database, so kubectl talks HTTPS to the server's TLS port, verifies it with
+kubelab's CA and sends the cluster's bearer token, as it would to a real cluster.
 """
 
 import os
@@ -38,17 +42,10 @@ class Kubectl:
         self.kubeconfig.write_text(yaml.safe_dump(self.config(namespace)))
 
     def config(self, namespace):
-        """The kubeconfig kubectl reads. Plain HTTP on loopback, no token (the local mode)."""
-        return {
-            "apiVersion": "v1", "kind": "Config",
-            "clusters": [{"name": self.cluster,
-                          "cluster": {"server": f"{self.server.url}/clusters/{self.cluster}"}}],
-            "users": [{"name": self.cluster, "user": {}}],
-            "contexts": [{"name": self.cluster,
-                          "context": {"cluster": self.cluster, "user": self.cluster,
-                                      "namespace": namespace}}],
-            "current-context": self.cluster,
-        }
+        """The kubeconfig kubectl reads: `manage.py kubeconfig` for this cluster (HTTPS, CA,
+        token), its context's namespace set to `namespace`."""
+        return yaml.safe_load(self.server.manage("kubeconfig", "--cluster", self.cluster,
+                                                 "--namespace", namespace))
 
     def run(self, *args, input=None, timeout=60, env=None):
         environ = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(self.home),

@@ -7,7 +7,8 @@ on the wall clock. Screenshots go to /tmp/kubelab-shots/ for a human to look at.
 
 import re
 
-from tests.browser import api, expect, set_clock, shot, unique
+from tests.browser import expect, shot, unique
+from tests.live import api, set_clock
 
 
 def pod_manifest(name, cpu=None):

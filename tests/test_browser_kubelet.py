@@ -8,33 +8,17 @@ starts 2 simulated seconds after admission, well under a second of wall time). S
 to /tmp/kubelab-shots/kubelet-*.png.
 """
 
-import http.cookiejar
 import importlib.util
 import json
 import re
-import urllib.parse
-import urllib.request
 
 import pytest
 
-from tests.browser import WAIT, api, expect, shot, unique
+from tests.browser import WAIT, expect, shot, unique
+from tests.live import api, create_cluster
 
 LAB = "kubelet-lab"
 BASE = f"/clusters/{LAB}"
-
-
-def create_cluster(server, name, nodes):
-    """The home page's form, as a browser posts it: CSRF cookie, then the token with the form."""
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    opener.open(server.url + "/", timeout=10).read()
-    token = next(c.value for c in jar if c.name == "csrftoken")
-    data = urllib.parse.urlencode({"name": name, "nodes": nodes,
-                                   "csrfmiddlewaretoken": token}).encode()
-    request = urllib.request.Request(server.url + "/clusters/new", data=data,
-                                     headers={"X-CSRFToken": token})
-    with opener.open(request, timeout=10) as response:
-        assert response.status == 200, response.status  # the redirect to the new board
 
 
 @pytest.fixture(scope="module")

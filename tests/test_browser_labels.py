@@ -9,7 +9,8 @@ demo cluster holds. Screenshots go to /tmp/kubelab-shots/labels-*.png.
 import re
 import urllib.parse
 
-from tests.browser import api, expect, set_clock, shot, unique
+from tests.browser import expect, shot, unique
+from tests.live import api, set_clock
 
 DEMO = "/clusters/demo"
 

@@ -13,8 +13,9 @@ import re
 
 import pytest
 
-from tests.browser import WAIT, expect, set_clock, shot
-from tests.test_browser_kubelet import create_cluster
+from tests.browser import WAIT, expect, shot
+from tests.live import set_clock
+from tests.live import create_cluster
 
 LAB = "workloads-lab"
 BASE = f"/clusters/{LAB}"

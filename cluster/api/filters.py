@@ -22,11 +22,20 @@ FIELD_LABELS = {
                     "involvedObject.uid", "involvedObject.apiVersion",
                     "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason",
                     "reportingComponent", "source", "type"),
+    ("", "ReplicationController"): ("status.replicas",),
+    ("apps", "ReplicaSet"): ("status.replicas",),
+    ("batch", "Job"): ("status.successful",),
 }
+# Field labels whose value is a count: the Go int formatted, 0 when unset.
+COUNT_LABELS = {"status.replicas": "status.replicas", "status.successful": "status.succeeded"}
 COMMON_FIELD_LABELS = ("metadata.name", "metadata.namespace")
 
 
 def _field_value(obj, label):
+    if label in COUNT_LABELS:             # strconv.Itoa of the status count
+        status = obj.get("status") or {}
+        count = status.get(COUNT_LABELS[label].split(".", 1)[1])
+        return str(count if isinstance(count, int) and not isinstance(count, bool) else 0)
     if label == "source":                 # events: source.component, as the registry does
         value = (obj.get("source") or {}).get("component")
     else:

@@ -30,6 +30,23 @@ SUBRESOURCE_VERBS = {
     # POST /pods/{name}/binding, /exec, /scale ... come with later issues.
     "status": {"GET": "get", "PUT": "update", "PATCH": "patch"},
     "log": {"GET": "log"},
+    # autoscaling/v1 Scale of rc and rs (cluster.api.scale); policy/v1 Eviction of a pod
+    # (cluster.api.eviction).
+    "scale": {"GET": "getscale", "PUT": "updatescale", "PATCH": "patchscale"},
+    "eviction": {"POST": "evict"},
+    # Any method is passed on to the pod (cluster.api.proxy).
+    "proxy": {method: "proxy" for method in
+              ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")},
+}
+# Kinds whose /proxy/{path...} takes the rest of the URL: `{name}[:{port}]` in the name
+# segment, the pod's path after /proxy.
+PROXIED = ("pods", "services")
+# Subresources served by their own API module, beside those a kind declares.
+HANDLED_SUBRESOURCES = {
+    ("", "ReplicationController"): ("scale",),
+    ("apps", "ReplicaSet"): ("scale",),
+    ("", "Pod"): ("eviction", "proxy"),
+    ("", "Service"): ("proxy",),
 }
 
 
@@ -49,6 +66,8 @@ class Target:
     # The apiVersion written in the URL and, when it is a deprecated one, its warning.
     api_version: str
     warning: str | None = None
+    # For the proxy subresource: the path after /proxy ("/" when none).
+    proxy_path: str | None = None
 
     @property
     def all_namespaces(self):
@@ -84,31 +103,44 @@ class Target:
 
 
 def served_version(kind, group, version):
-    """None when `kind` is served at `version`, else NotFound.
-
-    Hook: a deprecated version in kind.deprecated_versions (apps/v1beta2, ...) will be served
-    here too, returning its warning; the views then convert bodies both ways. Not yet: until
-    responses can be converted back, only the current version is served.
-    """
-    if version == kind.version:
+    """None when `kind` is served at `version`; for a deprecated version it still accepts
+    (kind.deprecated_versions: apps/v1beta2, ...) that version's warning; else NotFound.
+    Bodies are converted both ways: kind.convert on the way in, kind.convert_out on the way
+    out (views._handle)."""
+    if group == kind.group and version == kind.version:
         return None
-    raise not_found()
+    warning = kind.deprecated_versions.get(f"{group}/{version}" if group else version)
+    if warning is None:
+        raise not_found()
+    return warning
+
+
+def kind_of_resource(group, version, plural):
+    """The kind a resource URL names: by group, or for an old version that lived in another
+    group (extensions/v1beta1 replicasets are apps/v1 now), the kind that still accepts it."""
+    kind = kinds.by_resource(group, plural)
+    if kind is not None:
+        return kind
+    return next((k for k in kinds.all_kinds()
+                 if k.plural == plural and f"{group}/{version}" in k.deprecated_versions), None)
 
 
 def subresources(kind):
     """The subresources a kind serves. A kind may declare `subresources`; by default a kind
     with a status has /status (the Clock's status is its time, which no client writes)."""
+    handled = HANDLED_SUBRESOURCES.get((kind.group, kind.kind), ())
     declared = getattr(kind, "subresources", None)
     if declared is not None:
-        return tuple(declared)
+        return tuple(declared) + tuple(h for h in handled if h not in declared)
     if kind.has_status and "update" in kind.verbs and kind.kind != "Clock":
-        return ("status",)
-    return ()
+        return ("status",) + handled
+    return handled
 
 
 def resolve(group, version, rest):
     """The Target of `rest` (the path after /api/v1/ or /apis/{group}/{version}/)."""
     segments = rest.split("/")
+    segments, proxy_path = split_proxy(group, segments)
     if not all(segments):
         raise not_found()
     namespace = None
@@ -121,7 +153,7 @@ def resolve(group, version, rest):
     name = segments[1] if len(segments) > 1 else None
     subresource = segments[2] if len(segments) > 2 else None
 
-    kind = kinds.by_resource(group, plural)
+    kind = kind_of_resource(group, version, plural)
     if kind is None:
         raise not_found()
     warning = served_version(kind, group, version)
@@ -132,4 +164,13 @@ def resolve(group, version, rest):
     if subresource is not None and subresource not in subresources(kind):
         raise not_found()
     api_version = f"{group}/{version}" if group else version
-    return Target(kind, namespace, name, subresource, api_version, warning)
+    return Target(kind, namespace, name, subresource, api_version, warning, proxy_path)
+
+
+def split_proxy(group, segments):
+    """(segments up to `proxy`, the path after it) for namespaces/{ns}/{pods|services}/
+    {name[:port]}/proxy[/{path...}]; (segments, None) for any other URL."""
+    if not group and len(segments) >= 5 and segments[0] == "namespaces" and \
+            segments[2] in PROXIED and segments[4] == "proxy":
+        return segments[:5], "/" + "/".join(segments[5:])
+    return segments, None

@@ -1,18 +1,22 @@
 """The Kubernetes REST core: one generic view for every kind, verb by verb.
 
 Every write goes through cluster.store; every refusal is a cluster.errors.ApiError, answered
-as a metav1.Status with its code. Seams for later issues are marked: Table output and watch
-(issue 7), the full label selector grammar (issue 3), more subresources (paths.py).
+as a metav1.Status with its code. The verbs with their own modules: watch and `logs -f`
+(streaming, on the event loop), Tables (tables.py), scale, eviction and proxy subresources.
+Discovery and OpenAPI are views of their own (discovery.py, openapi.py) wrapped by
+cluster_view.
 """
 
 import datetime as dt
+import functools
 
 from asgiref.sync import sync_to_async
 from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from cluster import logs, store
-from cluster.api import filters, options, paths, wire
+from cluster.api import (eviction, filters, follow, options, paths, proxy, scale, tables,
+                         watch, wire)
 from cluster.errors import ApiError, BadRequest, NotFound, UnsupportedMediaType
 from cluster.models import Cluster
 
@@ -44,9 +48,32 @@ async def _dispatch(request, cluster, version, rest, group):
 
 def _handle(request, cluster, target, verb):
     try:
-        return HANDLERS[verb](request, _cluster(cluster), target)
+        response = HANDLERS[verb](request, _cluster(cluster), target)
     except ApiError as error:
         return wire.status_response(error)
+    if target.warning:
+        _answer_in_old_version(response, target)
+    return response
+
+
+def _answer_in_old_version(response, target):
+    """A request in a deprecated apiVersion (apps/v1beta2 ...) reads its objects back in that
+    version, with the deprecation warning, as the API server converts and warns."""
+    if not isinstance(response, wire.KubeResponse):
+        return
+    if target.warning not in response.warnings:
+        response.warnings.append(target.warning)
+    body = response.json_body()
+    kind = target.kind
+    if body.get("kind") == kind.kind:
+        kind.convert_out(body, target.api_version)
+    elif body.get("kind") == f"{kind.kind}List":
+        body["apiVersion"] = target.api_version
+        for item in body.get("items") or ():
+            kind.convert_out(item, target.api_version)
+    else:
+        return                  # a Status, a Table of PartialObjectMetadata: nothing to convert
+    response.set_json_body(body)
 
 
 @csrf_exempt
@@ -57,6 +84,20 @@ def not_found(request, cluster, rest=""):
         raise paths.not_found()
     except ApiError as error:
         return wire.status_response(error)
+
+
+def cluster_view(handler):
+    """A view of one cluster's API answering `handler(request, **kwargs)`, once the cluster
+    is found; every refusal a metav1.Status (discovery, OpenAPI)."""
+    @csrf_exempt
+    @functools.wraps(handler)
+    def view(request, cluster, **kwargs):
+        try:
+            _cluster(cluster)
+            return handler(request, **kwargs)
+        except ApiError as error:
+            return wire.status_response(error)
+    return view
 
 
 def _cluster(name):
@@ -72,14 +113,14 @@ def _cluster(name):
 
 
 def list_objects(request, cluster, target):
-    query = request.GET
-    if "watch" in query and options.parse_bool(query["watch"], "watch"):
-        # TODO issue 7: watch streams (async view, change log from resourceVersion, 410).
-        raise BadRequest("watch is not supported yet")
+    query = request.GET        # ?watch=true never comes here: STREAMING["list"] answers it
     labels, match = filters.parse(target.kind, query.get("labelSelector"),
                                   query.get("fieldSelector"))
     items, rv = store.list_objects(cluster, target.kind, target.namespace, labels, match)
-    # TODO issue 7: answer `Accept: application/json;as=Table;...` with a Table here.
+    if tables.wants_table(request):
+        # `kubectl get` asks for a Table: the server prints the columns (cluster.api.tables).
+        return wire.respond(tables.for_request(request, target.kind, items, rv,
+                                               _printing_now(cluster)))
     return wire.respond(list_body(target.kind, items, rv))
 
 
@@ -92,7 +133,21 @@ def list_body(kind, items, rv):
 
 
 def get_object(request, cluster, target):
-    return wire.respond(store.get(cluster, target.kind, target.namespace, target.name))
+    obj = store.get(cluster, target.kind, target.namespace, target.name)
+    if tables.wants_table(request):
+        # `kubectl get pod web-1` asks for a Table too: one row, at the object's
+        # resourceVersion.
+        return wire.respond(tables.for_request(request, target.kind, [obj],
+                                               obj["metadata"].get("resourceVersion", ""),
+                                               _printing_now(cluster)))
+    return wire.respond(obj)
+
+
+def _printing_now(cluster):
+    """The simulated time ages are printed against, read after the objects: a tick that
+    committed them moved the clock with them (at x100 a tick is 25 simulated seconds)."""
+    cluster.clock.refresh_from_db(fields=["now"])
+    return cluster.clock.now
 
 
 # ---------------------------------------------------------------------------------------------
@@ -157,7 +212,8 @@ def patch_object(request, cluster, target):
     raw = wire.read_body(request)
     if apply:
         return _apply(cluster, target, wire.decode_yaml(raw), opts)
-    # Strategic merge patch is a merge patch for now; store.apply_patch owns that choice.
+    # How each patch type applies (strategic merge by the kind's merge keys) is
+    # store.apply_patch's business (cluster.patch).
     body = wire.decode_json(raw, "the patch")
     written = store.patch(cluster, target.kind, target.namespace, target.name, body,
                           content_type, subresource=target.subresource, dry_run=opts.dry_run,
@@ -166,8 +222,8 @@ def patch_object(request, cluster, target):
 
 
 def _apply(cluster, target, obj, opts):
-    """Server-side apply, first version: the manifest merged over the object (201 when it
-    creates it). TODO: managedFields and ownership conflicts (409) per fieldManager/force."""
+    """Server-side apply (cluster.store.server_side_apply): 201 when it creates the object,
+    409 over fields another Apply manager owns unless force=true."""
     obj = _fill_type(target, obj)
     meta = obj.setdefault("metadata", {})
     if not isinstance(meta, dict):
@@ -176,18 +232,12 @@ def _apply(cluster, target, obj, opts):
         raise BadRequest(f"the name of the object ({meta.get('name')}) does not match the "
                          f"name on the URL ({target.name})")
     meta["name"] = target.name
-    try:
-        store.get(cluster, target.kind, target.namespace, target.name)
-    except NotFound:
-        if target.subresource:
-            raise
-        written = store.create(cluster, obj, namespace=target.namespace, dry_run=opts.dry_run,
-                               field_validation=opts.field_validation)
-        return wire.respond(written.object, 201, written.warnings)
-    written = store.patch(cluster, target.kind, target.namespace, target.name, obj,
-                          store.APPLY_PATCH, subresource=target.subresource,
-                          dry_run=opts.dry_run, field_validation=opts.field_validation)
-    return wire.respond(written.object, 200, written.warnings)
+    written = store.server_side_apply(cluster, target.kind, target.namespace, target.name, obj,
+                                      opts.field_manager, subresource=target.subresource,
+                                      dry_run=opts.dry_run, force=bool(opts.force),
+                                      field_validation=opts.field_validation)
+    return wire.respond(written.object, 201 if written.action == "created" else 200,
+                        written.warnings)
 
 
 def _delete_options(request, verb):
@@ -246,7 +296,10 @@ def pod_log(request, cluster, target):
 
 # Async handlers tried first for their verb: each answers a streaming response, or None to
 # leave the request to the synchronous handler (a watch=false list, a log without follow).
-STREAMING = {}
+STREAMING = {
+    "list": watch.stream_watch,         # ?watch=true
+    "log": follow.stream_log,           # ?follow=true
+}
 
 HANDLERS = {
     "log": pod_log,
@@ -257,4 +310,9 @@ HANDLERS = {
     "patch": patch_object,
     "delete": delete_object,
     "deletecollection": delete_collection,
+    "getscale": scale.get_scale,
+    "updatescale": scale.update_scale,
+    "patchscale": scale.patch_scale,
+    "evict": eviction.evict,
+    "proxy": proxy.proxy,
 }

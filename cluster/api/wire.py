@@ -33,6 +33,12 @@ class KubeResponse(HttpResponse):
         for text in self.warnings:
             yield "Warning", warning_header(text).encode("utf-8").decode("latin-1")
 
+    def json_body(self):
+        return json.loads(self.content)
+
+    def set_json_body(self, body):
+        self.content = json.dumps(body, separators=(",", ":"))
+
     def warning_values(self):
         """The Warning header values as a client reads them (for tests and logs)."""
         return [warning_header(text) for text in self.warnings]

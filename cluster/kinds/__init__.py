@@ -5,6 +5,8 @@ accepts, and its rules: defaulting, validation on create and update, and the ind
 the store keeps for it. It never touches the database; the store calls it.
 """
 
+from cluster import printing
+
 _by_kind = {}
 _by_resource = {}
 
@@ -33,6 +35,9 @@ class Kind:
     default_propagation_warning = ""
     # The verbs discovery advertises.
     verbs = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
+    # The subresources discovery advertises (cluster.api.discovery.SUBRESOURCES names them);
+    # None: those paths.py serves. May name one whose handler is still to come.
+    discovery_subresources = None
 
     @property
     def api_version(self):
@@ -46,6 +51,12 @@ class Kind:
     def convert(self, obj, api_version):
         """Bring an object written in a deprecated apiVersion to the current one."""
         obj["apiVersion"] = self.api_version
+        return obj
+
+    def convert_out(self, obj, api_version):
+        """The stored (current-version) object as a client of a deprecated apiVersion reads
+        it: the inverse of `convert`. Most old versions differ only in their name."""
+        obj["apiVersion"] = api_version
         return obj
 
     def default(self, obj, ctx):
@@ -72,6 +83,19 @@ class Kind:
     def index(self, obj):
         """Column values the store keeps for queries: node_name, phase, owner_uid."""
         return {}
+
+    # What `kubectl get` prints (cluster.api.tables): the Table's columns, priority 1 only
+    # with -o wide. A kind without its own printer prints NAME and AGE, as the API server's
+    # default table convertor does.
+    columns = printing.NAME_AGE
+
+    def printer_row(self, obj, now):
+        """The cells of one object's row, one per column; times read against `now`."""
+        return [obj["metadata"].get("name", ""), printing.age(obj, now)]
+
+    def row_conditions(self, obj):
+        """TableRow conditions (a finished pod's Completed); none for most kinds."""
+        return []
 
 
 def register(kind_cls):

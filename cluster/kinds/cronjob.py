@@ -6,10 +6,11 @@ ValidateJobTemplateSpec); create: pkg/registry/batch/cronjob/strategy.go. The sc
 time zone rules (robfig/cron's own words) live in cluster/cron.py.
 """
 
+from cluster import printing
 from cluster.errors import FieldError
 from cluster.kinds import Kind, owner_controller_uid, register
 from cluster.kinds import workload as w
-from cluster.kinds.job import validate_job_spec
+from cluster.kinds.job import JOB_SELECTOR_DOC, validate_job_spec
 
 CONCURRENCY_POLICIES = ("Allow", "Forbid", "Replace")
 # The controller names each Job <cronjob>-<11-digit time>, and a Job name is at most 63.
@@ -51,6 +52,29 @@ class CronJob(Kind):
 
     def validate_update(self, old, new, ctx):
         return _errors(new, old)
+
+    # kubectl get cj: printCronJob's columns; TIMEZONE is new in 1.30 (kubernetes PR #122231).
+    columns = (
+        printing.NAME,
+        printing.Column("Schedule", description=("V1CronJobSpec", "schedule")),
+        printing.Column("Timezone", description=("V1CronJobSpec", "timeZone")),
+        printing.Column("Suspend", "boolean", ("V1CronJobSpec", "suspend")),
+        printing.Column("Active", "integer", ("V1CronJobStatus", "active")),
+        printing.Column("Last Schedule", description=("V1CronJobStatus", "lastScheduleTime")),
+        printing.AGE, printing.CONTAINERS, printing.IMAGES,
+        printing.Column("Selector", description=JOB_SELECTOR_DOC, priority=1),
+    )
+
+    def printer_row(self, obj, now):
+        spec, status = obj.get("spec") or {}, obj.get("status") or {}
+        job_spec = (spec.get("jobTemplate") or {}).get("spec") or {}
+        last = status.get("lastScheduleTime")
+        return [obj["metadata"].get("name", ""), spec.get("schedule", ""),
+                spec.get("timeZone") or printing.NONE, printing.bool_ptr(spec.get("suspend")),
+                len(status.get("active") or []),
+                printing.since(last, now) if last else printing.NONE, printing.age(obj, now),
+                *printing.template_cells(job_spec.get("template"),
+                                         printing.format_label_selector(job_spec.get("selector")))]
 
     def index(self, obj):
         return {"owner_uid": owner_controller_uid(obj)}

@@ -7,6 +7,7 @@ ValidateRollingUpdateDaemonSet); create and update: pkg/registry/apps/daemonset/
 
 import re
 
+from cluster import printing
 from cluster.errors import FieldError
 from cluster.kinds import Kind, owner_controller_uid, register
 from cluster.kinds import workload as w
@@ -102,6 +103,34 @@ class DaemonSet(Kind):
         written = (new.get("spec") or {}).get("selector")
         return w.immutable(written, (old.get("spec") or {}).get("selector"), "spec.selector",
                            w.go_selector(written))
+
+    # kubectl get ds: printDaemonSet's columns.
+    columns = (
+        printing.NAME,
+        printing.Column("Desired", "integer", ("V1DaemonSetStatus", "desiredNumberScheduled")),
+        printing.Column("Current", "integer", ("V1DaemonSetStatus", "currentNumberScheduled")),
+        printing.Column("Ready", "integer", ("V1DaemonSetStatus", "numberReady")),
+        printing.Column("Up-to-date", "integer", ("V1DaemonSetStatus", "updatedNumberScheduled")),
+        printing.Column("Available", "integer", ("V1DaemonSetStatus", "numberAvailable")),
+        printing.Column("Node Selector", description=("V1PodSpec", "nodeSelector")),
+        printing.AGE, printing.CONTAINERS, printing.IMAGES,
+        printing.Column("Selector", priority=1, description=(
+            "A label query over pods that are managed by the daemon set. Must match in order to "
+            "be controlled. If empty, defaulted to labels on Pod template. More info: "
+            "https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors")),
+    )
+
+    def printer_row(self, obj, now):
+        spec, status = obj.get("spec") or {}, obj.get("status") or {}
+        template = spec.get("template") or {}
+        counts = ("desiredNumberScheduled", "currentNumberScheduled", "numberReady",
+                  "updatedNumberScheduled", "numberAvailable")
+        return [obj["metadata"].get("name", ""),
+                *(printing.integer(status.get(count)) for count in counts),
+                printing.format_labels((template.get("spec") or {}).get("nodeSelector")),
+                printing.age(obj, now),
+                *printing.template_cells(template,
+                                         printing.format_label_selector(spec.get("selector")))]
 
     def index(self, obj):
         return {"owner_uid": owner_controller_uid(obj)}

@@ -9,6 +9,7 @@ a selector gets its Endpoints from the user. Kubernetes 1.32:
 Endpoints have no status and no generation.
 """
 
+from cluster import printing
 from cluster.errors import FieldError
 from cluster.kinds import Kind, register
 from cluster.kinds import service as svc
@@ -34,6 +35,38 @@ class Endpoints(Kind):
         for i, subset in enumerate(svc._list(obj.get("subsets"))):
             errors += _subset_errors(svc._dict(subset), f"subsets[{i}]")
         return errors
+
+    # kubectl get ep: printEndpoints's columns.
+    columns = (printing.NAME,
+               printing.Column("Endpoints", description=("V1Endpoints", "subsets")),
+               printing.AGE)
+
+    def printer_row(self, obj, now):
+        return [obj["metadata"].get("name", ""), printed_endpoints(obj), printing.age(obj, now)]
+
+
+def printed_endpoints(obj, limit=3):
+    """formatEndpoints: the ready addresses as ip:port, each address once per port, the
+    first three shown ("10.244.1.5:8080,... + 3 more..."); "<none>" with no subsets."""
+    subsets = [svc._dict(s) for s in svc._list(obj.get("subsets"))]
+    if not subsets:
+        return printing.NONE
+    shown, total = [], 0
+    for subset in subsets:
+        ips = [str(svc._dict(a).get("ip", "")) for a in svc._list(subset.get("addresses"))]
+        ports = [svc._dict(p).get("port") for p in svc._list(subset.get("ports"))]
+        # A headless service's subset may have no ports: its addresses alone.
+        for port in ports or [None]:
+            total += len(ips)
+            for ip in ips:
+                if len(shown) < limit:
+                    shown.append(ip if port is None else _host_port(ip, port))
+    return printing.more_list(shown, total, limit)
+
+
+def _host_port(ip, port):
+    """net.JoinHostPort: an IPv6 address goes in brackets."""
+    return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
 
 
 def _subset_errors(subset, path):

@@ -15,6 +15,7 @@ Kubernetes 1.32:
 
 import re
 
+from cluster import printing
 from cluster.errors import FieldError
 from cluster.kinds import Kind, register
 from cluster.kinds import service as svc
@@ -54,6 +55,12 @@ class Ingress(Kind):
             convert_v1beta1_spec(spec)
         return super().convert(obj, api_version)
 
+    def convert_out(self, obj, api_version):
+        spec = obj.get("spec")
+        if isinstance(spec, dict):
+            convert_v1_spec_to_v1beta1(spec)
+        return super().convert_out(obj, api_version)
+
     def prepare_create(self, obj, ctx):
         # No ingress controller runs in kubelab: the address stays empty.
         obj["status"] = {"loadBalancer": {}}
@@ -71,6 +78,43 @@ class Ingress(Kind):
                     f"annotations.{INGRESS_CLASS_ANNOTATION}", annotation,
                     "must match `ingressClassName` when both are specified"))
         return errors
+
+    # kubectl get ing: printIngress's columns.
+    columns = (
+        printing.NAME,
+        printing.Column("Class", description="The name of the IngressClass resource that should "
+                                             "be used for additional configuration"),
+        printing.Column("Hosts", description="Hosts that incoming requests are matched against "
+                                             "before the ingress rule"),
+        printing.Column("Address", description="Address is a list containing ingress points for "
+                                               "the load-balancer"),
+        printing.Column("Ports", description="Ports of TLS configurations that open"),
+        printing.AGE,
+    )
+
+    def printer_row(self, obj, now):
+        spec, status = svc._dict(obj.get("spec")), svc._dict(obj.get("status"))
+        ingress = svc._list(svc._dict(status.get("loadBalancer")).get("ingress"))
+        address = sorted({svc._dict(i).get("ip") or svc._dict(i).get("hostname")
+                          for i in ingress} - {None, ""})
+        return [obj["metadata"].get("name", ""), spec.get("ingressClassName") or printing.NONE,
+                printed_hosts(svc._list(spec.get("rules"))), ",".join(address),
+                "80, 443" if svc._list(spec.get("tls")) else "80", printing.age(obj, now)]
+
+
+def printed_hosts(rules, limit=3):
+    """formatHosts: the rules' hosts, the first three shown, "*" when no rule names one."""
+    hosts, more = [], False
+    for rule in rules:
+        if len(hosts) == limit:
+            more = True
+        host = svc._dict(rule).get("host")
+        if not more and host:
+            hosts.append(host)
+    if not hosts:
+        return "*"
+    text = ",".join(hosts)
+    return f"{text} + {len(rules) - limit} more..." if more else text
 
 
 # --- old versions ------------------------------------------------------------------------------
@@ -105,6 +149,29 @@ def convert_v1beta1_spec(spec):
                 path["pathType"] = "ImplementationSpecific"
             if "backend" in path:
                 path["backend"] = convert_v1beta1_backend(path["backend"])
+
+
+def convert_v1_backend_to_v1beta1(backend):
+    """Convert_networking_IngressBackend_To_v1beta1_IngressBackend."""
+    if not isinstance(backend, dict) or "service" not in backend:
+        return backend
+    backend = dict(backend)
+    service = svc._dict(backend.pop("service"))
+    backend["serviceName"] = service.get("name", "")
+    port = svc._dict(service.get("port"))
+    backend["servicePort"] = port["name"] if port.get("name") else port.get("number", 0)
+    return backend
+
+
+def convert_v1_spec_to_v1beta1(spec):
+    """The v1 spec as v1beta1 clients read it: serviceName/servicePort, `backend`."""
+    if "defaultBackend" in spec:
+        spec["backend"] = convert_v1_backend_to_v1beta1(spec.pop("defaultBackend"))
+    for rule in svc._list(spec.get("rules")):
+        http = svc._dict(svc._dict(rule).get("http"))
+        for path in svc._list(http.get("paths")):
+            if isinstance(path, dict) and "backend" in path:
+                path["backend"] = convert_v1_backend_to_v1beta1(path["backend"])
 
 
 # --- validation --------------------------------------------------------------------------------

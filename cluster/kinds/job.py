@@ -5,7 +5,7 @@ pkg/apis/batch/validation (ValidateJob, validateJobSpec, validateGeneratedSelect
 ValidateJobSpecUpdate); create: pkg/registry/batch/job/strategy.go (generateSelector).
 """
 
-from cluster import selectors
+from cluster import printing, selectors
 from cluster.errors import FieldError
 from cluster.kinds import Kind, owner_controller_uid, register
 from cluster.kinds import validation as v
@@ -25,6 +25,32 @@ MAX_INT32 = 2 ** 31 - 1
 TEMPLATE_HINT = ("a Job's pod template cannot change once created (a suspended Job that never "
                  "started may still change its labels, annotations, nodeSelector, tolerations, "
                  "node affinity and schedulingGates): delete the Job and create it again")
+
+
+# The SELECTOR column's description (JobSpec.selector's API documentation).
+JOB_SELECTOR_DOC = ("A label query over pods that should match the pod count. Normally, the "
+                    "system sets this field for you. More info: https://kubernetes.io/docs/"
+                    "concepts/overview/working-with-objects/labels/#label-selectors")
+
+
+def printed_job_status(job):
+    """The STATUS of `kubectl get jobs` (1.32): Complete, Failed, Terminating, Suspended,
+    FailureTarget or Running, in that precedence; a condition counts when the first of its
+    type is True."""
+    first = {}
+    for cond in (job.get("status") or {}).get("conditions") or []:
+        first.setdefault(cond.get("type"), cond.get("status") == "True")
+    if first.get("Complete"):
+        return "Complete"
+    if first.get("Failed"):
+        return "Failed"
+    if job["metadata"].get("deletionTimestamp"):
+        return "Terminating"
+    if first.get("Suspended"):
+        return "Suspended"
+    if first.get("FailureTarget"):
+        return "FailureTarget"
+    return "Running"
 
 
 @register
@@ -115,6 +141,35 @@ class Job(Kind):
             errors += w.immutable(value, old_spec.get(key), f"spec.{key}",
                                   w.GoValue(shown) if shown and value is not None else None)
         return errors
+
+    # kubectl get jobs: printJob's columns; STATUS is new in 1.30 (kubernetes PR #123226).
+    columns = (
+        printing.NAME,
+        printing.Column("Status", description="Status of the job."),
+        printing.Column("Completions", description=("V1JobStatus", "succeeded")),
+        printing.Column("Duration", description="Time required to complete the job."),
+        printing.AGE, printing.CONTAINERS, printing.IMAGES,
+        printing.Column("Selector", description=JOB_SELECTOR_DOC, priority=1),
+    )
+
+    def printer_row(self, obj, now):
+        spec, status = obj.get("spec") or {}, obj.get("status") or {}
+        succeeded = printing.integer(status.get("succeeded"))
+        if spec.get("completions") is not None:
+            completions = f"{succeeded}/{spec['completions']}"
+        elif printing.integer(spec.get("parallelism")) > 1:
+            completions = f"{succeeded}/1 of {spec['parallelism']}"
+        else:
+            completions = f"{succeeded}/1"
+        started = printing.parse_time(status.get("startTime"))
+        finished = printing.parse_time(status.get("completionTime"))
+        duration = ""
+        if started is not None:
+            duration = printing.human_duration((finished or now) - started)
+        return [obj["metadata"].get("name", ""), printed_job_status(obj), completions,
+                duration, printing.age(obj, now),
+                *printing.template_cells(spec.get("template"),
+                                         printing.format_label_selector(spec.get("selector")))]
 
     def index(self, obj):
         return {"owner_uid": owner_controller_uid(obj)}

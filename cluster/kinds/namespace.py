@@ -1,5 +1,6 @@
 """Namespace (v1, cluster-scoped)."""
 
+from cluster import printing
 from cluster.kinds import Kind, register
 from cluster.kinds import validation as v
 
@@ -14,6 +15,9 @@ class Namespace(Kind):
     namespaced = False
     short_names = ("ns",)
     model = "V1Namespace"
+    discovery_subresources = ("status", "finalize")
+    # Namespaces have no deletecollection in the API server (too easy to wipe a cluster).
+    verbs = ("create", "delete", "get", "list", "patch", "update", "watch")
 
     def default(self, obj, ctx):
         spec = obj.setdefault("spec", {})
@@ -28,6 +32,15 @@ class Namespace(Kind):
     def validate(self, obj, ctx):
         name = obj["metadata"].get("name", "")
         return v.each("metadata.name", name, v.dns1123_label(name))
+
+    # kubectl get ns: printNamespace's columns.
+    columns = (printing.NAME,
+               printing.Column("Status", description="The status of the namespace"),
+               printing.AGE)
+
+    def printer_row(self, obj, now):
+        return [obj["metadata"].get("name", ""), (obj.get("status") or {}).get("phase", ""),
+                printing.age(obj, now)]
 
     def index(self, obj):
         return {"phase": (obj.get("status") or {}).get("phase") or ""}

@@ -1,6 +1,6 @@
 """Node (v1, cluster-scoped). Its status is the simulated kubelet's and node controller's."""
 
-from cluster import quantity
+from cluster import printing, quantity
 from cluster.errors import FieldError
 from cluster.kinds import Kind, register
 from cluster.kinds import validation as v
@@ -75,6 +75,7 @@ class Node(Kind):
     namespaced = False
     short_names = ("no",)
     model = "V1Node"
+    discovery_subresources = ("status", "proxy")
 
     def default(self, obj, ctx):
         obj.setdefault("spec", {})
@@ -113,3 +114,54 @@ class Node(Kind):
                 except ValueError as exc:
                     errors.append(FieldError.invalid(f"status.{section}[{res}]", value, str(exc)))
         return errors
+
+    # kubectl get nodes: printNode's columns.
+    columns = (
+        printing.NAME,
+        printing.Column("Status", description="The status of the node"),
+        printing.Column("Roles", description="The roles of the node"),
+        printing.AGE,
+        printing.Column("Version", description=("V1NodeSystemInfo", "kubeletVersion")),
+        printing.Column("Internal-IP", description=("V1NodeStatus", "addresses"), priority=1),
+        printing.Column("External-IP", description=("V1NodeStatus", "addresses"), priority=1),
+        printing.Column("OS-Image", description=("V1NodeSystemInfo", "osImage"), priority=1),
+        printing.Column("Kernel-Version", description=("V1NodeSystemInfo", "kernelVersion"),
+                        priority=1),
+        printing.Column("Container-Runtime",
+                        description=("V1NodeSystemInfo", "containerRuntimeVersion"), priority=1),
+    )
+
+    def printer_row(self, obj, now):
+        status = obj.get("status") or {}
+        ready = condition(obj, "Ready")
+        states = [("Ready" if ready.get("status") == "True" else "NotReady")
+                  if ready is not None else "Unknown"]
+        if (obj.get("spec") or {}).get("unschedulable"):
+            states.append("SchedulingDisabled")
+        info = status.get("nodeInfo") or {}
+        addresses = status.get("addresses") or []
+
+        def address(type_):
+            return next((a.get("address") for a in addresses if a.get("type") == type_),
+                        printing.NONE)
+
+        return [obj["metadata"].get("name", ""), ",".join(states),
+                ",".join(node_roles(obj)) or printing.NONE, printing.age(obj, now),
+                info.get("kubeletVersion", ""), address("InternalIP"), address("ExternalIP"),
+                info.get("osImage") or printing.UNKNOWN,
+                info.get("kernelVersion") or printing.UNKNOWN,
+                info.get("containerRuntimeVersion") or printing.UNKNOWN]
+
+
+def node_roles(node):
+    """findNodeRoles: node-role.kubernetes.io/<role> labels and kubernetes.io/role=<role>,
+    sorted and unique."""
+    roles = set()
+    for key, value in ((node.get("metadata") or {}).get("labels") or {}).items():
+        if key.startswith("node-role.kubernetes.io/"):
+            role = key[len("node-role.kubernetes.io/"):]
+            if role:
+                roles.add(role)
+        elif key == "kubernetes.io/role" and value:
+            roles.add(value)
+    return sorted(roles)

@@ -1,6 +1,6 @@
 """Pod (v1): defaulting and validation as the API server applies them in Kubernetes 1.32."""
 
-from cluster import quantity
+from cluster import printing, quantity
 from cluster.errors import FieldError
 from cluster.kinds import Kind, owner_controller_uid, register
 from cluster.kinds import validation as v
@@ -134,6 +134,102 @@ def validate_pod_spec(spec, path):
     return errors
 
 
+def _terminated_reason(terminated, prefix=""):
+    """A terminated container's word: its reason, else Signal:N or ExitCode:N."""
+    if terminated.get("reason"):
+        return prefix + terminated["reason"]
+    if terminated.get("signal"):
+        return f"{prefix}Signal:{terminated['signal']}"
+    return f"{prefix}ExitCode:{terminated.get('exitCode') or 0}"
+
+
+def _last_finished(container_status):
+    """When the container's previous run ended (lastState.terminated.finishedAt), or None."""
+    last = (container_status.get("lastState") or {}).get("terminated")
+    return printing.parse_time(last.get("finishedAt")) if isinstance(last, dict) else None
+
+
+def _later(a, b):
+    return b if a is None or (b is not None and b > a) else a
+
+
+def printed_status(pod):
+    """(ready, containers, STATUS, restarts, last restart) as `kubectl get pods` shows a pod.
+
+    Kubernetes 1.32's printPod: the phase (or status.reason) unless a container says more:
+    an init container not done yet gives Init:N/M or Init:<reason>; otherwise the last app
+    container with a waiting or terminated reason wins (ContainerCreating, CrashLoopBackOff,
+    Completed, Error); a deleted pod is Terminating, or Unknown when its node was lost.
+    Sidecars (init containers with restartPolicy Always) count as containers.
+    """
+    spec, status, meta = pod.get("spec") or {}, pod.get("status") or {}, pod["metadata"]
+    phase = status.get("phase") or ""
+    reason = status.get("reason") or phase
+    true_conditions = set()        # one pass: `kubectl get` over 10,000 pods must stay fast
+    for cond in status.get("conditions") or []:
+        if cond.get("status") == "True":
+            true_conditions.add(cond.get("type"))
+        if cond.get("type") == "PodScheduled" and cond.get("reason") == "SchedulingGated":
+            reason = "SchedulingGated"
+    init_specs = [c for c in spec.get("initContainers") or [] if isinstance(c, dict)]
+    sidecars = {c.get("name") for c in init_specs if c.get("restartPolicy") == "Always"}
+    total = len(spec.get("containers") or []) + len(sidecars)
+    ready = restarts = sidecar_restarts = 0
+    last_restart = sidecar_last_restart = None
+
+    initializing = False
+    for i, cs in enumerate(status.get("initContainerStatuses") or []):
+        restarts += cs.get("restartCount") or 0
+        finished = _last_finished(cs)
+        last_restart = _later(last_restart, finished)
+        sidecar = cs.get("name") in sidecars
+        if sidecar:
+            sidecar_restarts += cs.get("restartCount") or 0
+            sidecar_last_restart = _later(sidecar_last_restart, finished)
+        state = cs.get("state") or {}
+        terminated, waiting = state.get("terminated"), state.get("waiting")
+        if terminated is not None and (terminated.get("exitCode") or 0) == 0:
+            continue
+        if sidecar and cs.get("started"):
+            ready += 1 if cs.get("ready") else 0
+            continue
+        if terminated is not None:
+            reason = _terminated_reason(terminated, "Init:")
+        elif waiting and waiting.get("reason") and waiting["reason"] != "PodInitializing":
+            reason = "Init:" + waiting["reason"]
+        else:
+            reason = f"Init:{i}/{len(init_specs)}"
+        initializing = True
+        break
+
+    if not initializing or "Initialized" in true_conditions:
+        restarts, last_restart = sidecar_restarts, sidecar_last_restart
+        has_running = False
+        # From the last container back: the first one listed with something to say wins.
+        for cs in reversed(status.get("containerStatuses") or []):
+            restarts += cs.get("restartCount") or 0
+            last_restart = _later(last_restart, _last_finished(cs))
+            state = cs.get("state") or {}
+            terminated, waiting = state.get("terminated"), state.get("waiting")
+            if waiting and waiting.get("reason"):
+                reason = waiting["reason"]
+            elif terminated is not None:
+                reason = _terminated_reason(terminated)
+            elif cs.get("ready") and state.get("running") is not None:
+                has_running = True
+                ready += 1
+        # A finished container beside a running one: the pod still runs.
+        if reason == "Completed" and has_running:
+            reason = "Running" if "Ready" in true_conditions else "NotReady"
+
+    if meta.get("deletionTimestamp"):
+        if status.get("reason") == "NodeLost":
+            reason = "Unknown"
+        elif phase not in ("Succeeded", "Failed"):
+            reason = "Terminating"
+    return ready, total, reason, restarts, last_restart
+
+
 @register
 class Pod(Kind):
     kind = "Pod"
@@ -142,6 +238,7 @@ class Pod(Kind):
     categories = ("all",)
     model = "V1Pod"
     subresources = ("status", "log")
+    discovery_subresources = ("status", "log", "exec", "proxy", "eviction", "binding")
 
     def default(self, obj, ctx):
         spec = obj.setdefault("spec", {})
@@ -177,6 +274,55 @@ class Pod(Kind):
             spec.pop("tolerations", None)
         if old_spec != new_spec:
             return [FieldError.forbidden("spec", UPDATABLE_MESSAGE)]
+        return []
+
+    # kubectl get pods: the columns of Kubernetes 1.32's pod printer (printPod).
+    columns = (
+        printing.NAME,
+        printing.Column("Ready", description="The aggregate readiness state of this pod for "
+                                             "accepting traffic."),
+        printing.Column("Status", description="The aggregate status of the containers in this "
+                                              "pod."),
+        printing.Column("Restarts", description="The number of times the containers in this pod "
+                                                "have been restarted and when the last container "
+                                                "in this pod has restarted."),
+        printing.AGE,
+        printing.Column("IP", description=("V1PodStatus", "podIP"), priority=1),
+        printing.Column("Node", description=("V1PodSpec", "nodeName"), priority=1),
+        printing.Column("Nominated Node", description=("V1PodStatus", "nominatedNodeName"),
+                        priority=1),
+        printing.Column("Readiness Gates", description=("V1PodSpec", "readinessGates"),
+                        priority=1),
+    )
+
+    def printer_row(self, obj, now):
+        spec, status = obj.get("spec") or {}, obj.get("status") or {}
+        ready, total, reason, restarts, last_restart = printed_status(obj)
+        restarts_cell = str(restarts)
+        if restarts and last_restart is not None:
+            restarts_cell = f"{restarts} ({printing.human_duration(now - last_restart)} ago)"
+        ips = [entry.get("ip") for entry in status.get("podIPs") or [] if isinstance(entry, dict)]
+        # v1 -> internal conversion fills podIPs from a lone podIP.
+        pod_ip = (ips[0] if ips else status.get("podIP")) or printing.NONE
+        gates = spec.get("readinessGates") or []
+        gates_cell = printing.NONE
+        if gates:
+            true_types = {c.get("type") for c in status.get("conditions") or []
+                          if c.get("status") == "True"}
+            passed = sum(1 for gate in gates if gate.get("conditionType") in true_types)
+            gates_cell = f"{passed}/{len(gates)}"
+        return [obj["metadata"].get("name", ""), f"{ready}/{total}", reason, restarts_cell,
+                printing.age(obj, now), pod_ip, spec.get("nodeName") or printing.NONE,
+                status.get("nominatedNodeName") or printing.NONE, gates_cell]
+
+    def row_conditions(self, obj):
+        phase = (obj.get("status") or {}).get("phase")
+        if phase == "Succeeded":
+            return [{"type": "Completed", "status": "True", "reason": "Succeeded",
+                     "message": "The pod has completed successfully."}]
+        if phase == "Failed":
+            return [{"type": "Completed", "status": "True", "reason": "Failed",
+                     "message": "The pod failed."}]
         return []
 
     def index(self, obj):

@@ -5,6 +5,7 @@ pkg/apis/apps/validation (ValidateReplicaSetSpec, ValidatePodTemplateSpecForRepl
 create and update: pkg/registry/apps/replicaset/strategy.go.
 """
 
+from cluster import printing
 from cluster.errors import FieldError
 from cluster.kinds import Kind, owner_controller_uid, register
 from cluster.kinds import workload as w
@@ -18,6 +19,7 @@ class ReplicaSet(Kind):
     short_names = ("rs",)
     categories = ("all",)
     model = "V1ReplicaSet"
+    discovery_subresources = ("status", "scale")
     has_generation = True
     deprecated_versions = {
         "apps/v1beta2": w.deprecation_warning("apps/v1beta2", "ReplicaSet", "1.9", "1.16",
@@ -70,6 +72,28 @@ class ReplicaSet(Kind):
         written = (new.get("spec") or {}).get("selector")
         return w.immutable(written, (old.get("spec") or {}).get("selector"), "spec.selector",
                            w.go_selector(written))
+
+    # kubectl get rs: printReplicaSet's columns (a LabelSelector, printed canonically).
+    columns = (
+        printing.NAME,
+        printing.Column("Desired", "integer", ("V1ReplicaSetSpec", "replicas")),
+        printing.Column("Current", "integer", ("V1ReplicaSetStatus", "replicas")),
+        printing.Column("Ready", "integer", ("V1ReplicaSetStatus", "readyReplicas")),
+        printing.AGE, printing.CONTAINERS, printing.IMAGES,
+        printing.Column("Selector", priority=1, description=(
+            "Selector is a label query over pods that should match the replica count. If the "
+            "selector is empty, it is defaulted to the labels present on the pod template. Label "
+            "keys and values that must match in order to be controlled by this replica set. More "
+            "info: https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors")),
+    )
+
+    def printer_row(self, obj, now):
+        spec, status = obj.get("spec") or {}, obj.get("status") or {}
+        return [obj["metadata"].get("name", ""), printing.integer(spec.get("replicas")),
+                printing.integer(status.get("replicas")),
+                printing.integer(status.get("readyReplicas")), printing.age(obj, now),
+                *printing.template_cells(spec.get("template"),
+                                         printing.format_label_selector(spec.get("selector")))]
 
     def index(self, obj):
         return {"owner_uid": owner_controller_uid(obj)}

@@ -5,7 +5,7 @@ pkg/apis/core/validation (ValidateReplicationControllerSpec, ValidatePodTemplate
 create: pkg/registry/core/replicationcontroller/strategy.go.
 """
 
-from cluster import selectors
+from cluster import printing, selectors
 from cluster.errors import FieldError
 from cluster.kinds import Kind, owner_controller_uid, register
 from cluster.kinds import workload as w
@@ -18,6 +18,7 @@ class ReplicationController(Kind):
     short_names = ("rc",)
     categories = ("all",)
     model = "V1ReplicationController"
+    discovery_subresources = ("status", "scale")
     # DefaultGarbageCollectionPolicy: Orphan, as before server-side garbage collection.
     default_propagation = "Orphan"
     has_generation = True
@@ -62,6 +63,25 @@ class ReplicationController(Kind):
             errors.append(FieldError.invalid("spec.template.spec.activeDeadlineSeconds",
                                              deadline, "must not be specified"))
         return errors
+
+    # kubectl get rc: printReplicationController's columns (a plain map selector).
+    columns = (
+        printing.NAME,
+        printing.Column("Desired", "integer", ("V1ReplicationControllerSpec", "replicas")),
+        printing.Column("Current", "integer", ("V1ReplicationControllerStatus", "replicas")),
+        printing.Column("Ready", "integer", ("V1ReplicationControllerStatus", "readyReplicas")),
+        printing.AGE, printing.CONTAINERS, printing.IMAGES,
+        printing.Column("Selector", description=("V1ReplicationControllerSpec", "selector"),
+                        priority=1),
+    )
+
+    def printer_row(self, obj, now):
+        spec, status = obj.get("spec") or {}, obj.get("status") or {}
+        return [obj["metadata"].get("name", ""), printing.integer(spec.get("replicas")),
+                printing.integer(status.get("replicas")),
+                printing.integer(status.get("readyReplicas")), printing.age(obj, now),
+                *printing.template_cells(spec.get("template"),
+                                         printing.format_labels(spec.get("selector")))]
 
     def index(self, obj):
         return {"owner_uid": owner_controller_uid(obj)}

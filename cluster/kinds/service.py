@@ -26,6 +26,7 @@ import re
 
 from django.db.models import Q
 
+from cluster import printing
 from cluster.errors import ApiError, FieldError, Invalid
 from cluster.kinds import Kind, register
 from cluster.kinds import validation as v
@@ -235,6 +236,7 @@ class Service(Kind):
     short_names = ("svc",)
     categories = ("all",)
     model = "V1Service"
+    discovery_subresources = ("status", "proxy")
 
     def default(self, obj, ctx):
         spec = _spec(obj)
@@ -260,6 +262,30 @@ class Service(Kind):
     def validate_update(self, old, new, ctx):
         return validate_service_update(old, new)
 
+    # kubectl get svc: printService's columns.
+    columns = (
+        printing.NAME,
+        printing.Column("Type", description=("V1ServiceSpec", "type")),
+        printing.Column("Cluster-IP", description=("V1ServiceSpec", "clusterIP")),
+        printing.Column("External-IP", description=("V1ServiceSpec", "externalIPs")),
+        printing.Column("Port(s)", description=("V1ServiceSpec", "ports")),
+        printing.AGE,
+        printing.Column("Selector", description=("V1ServiceSpec", "selector"), priority=1),
+    )
+
+    def printer_row(self, obj, now):
+        spec = _dict(obj.get("spec"))
+        ports = []
+        for port in _list(spec.get("ports")):
+            port = _dict(port)
+            node_port = f":{port['nodePort']}" if port.get("nodePort") else ""
+            ports.append(f"{port.get('port', 0)}{node_port}/{port.get('protocol', '')}")
+        cluster_ips = _list(spec.get("clusterIPs"))
+        return [obj["metadata"].get("name", ""), spec.get("type", ""),
+                cluster_ips[0] if cluster_ips else printing.NONE, printed_external_ip(obj),
+                ",".join(ports) or printing.NONE, printing.age(obj, now),
+                printing.format_labels(spec.get("selector"))]
+
     def allocate(self, obj, ctx, old=None):
         """beginCreate/beginUpdate: clusterIPs and nodePorts, unique in the cluster."""
         spec = _spec(obj)
@@ -282,6 +308,25 @@ class Service(Kind):
         if errors:
             raise Invalid(self.kind, name, errors)
         allocate_health_check_node_port(spec, old_spec, pool)
+
+
+def printed_external_ip(obj):
+    """EXTERNAL-IP as getServiceExternalIP words it for the server's (wide) Table: the
+    externalIPs; for a LoadBalancer its ingress IPs or hostnames first, "<pending>" while it
+    has none; an ExternalName's name."""
+    spec = _dict(obj.get("spec"))
+    external_ips = [str(ip) for ip in _list(spec.get("externalIPs"))]
+    kind = spec.get("type")
+    if kind in (CLUSTER_IP, NODE_PORT):
+        return ",".join(external_ips) or printing.NONE
+    if kind == LOAD_BALANCER:
+        ingress = _list(_dict(_dict(obj.get("status")).get("loadBalancer")).get("ingress"))
+        balancers = sorted({_dict(i).get("ip") or _dict(i).get("hostname") for i in ingress}
+                           - {None, ""})
+        return ",".join(balancers + external_ips) or "<pending>"
+    if kind == EXTERNAL_NAME:
+        return spec.get("externalName", "")
+    return printing.UNKNOWN
 
 
 def _spec(obj):

@@ -12,6 +12,8 @@ import { LabelsView } from "./labelsview.js";
 import { LiveConnection, ObjectStore } from "./live.js";
 import { NodeActions, NodeMenu, dialogConfirm } from "./nodeactions.js";
 import { DetailPanel } from "./panel.js";
+import { ServicesView } from "./servicesview.js";
+import { TrafficPanel } from "./traffic.js";
 import { readState, writeState } from "./urlstate.js";
 import { WorkloadActions } from "./workloadactions.js";
 import { WorkloadsView } from "./workloadsview.js";
@@ -75,6 +77,17 @@ const workloads = new WorkloadsView({
   actions: new WorkloadActions({ apiBase, notify, dialog: $("delete-dialog") }),
   focusFallback: $("tab-workloads"),
 });
+// The Services tab and its traffic panel: the panel offers the Services the view lists.
+const services = new ServicesView({
+  listEl: $("services-list"),
+  emptyEl: $("services-empty"),
+  summaryEl: $("services-summary"),
+  countEl: $("services-count"),
+  filter,
+  store,
+  onServices: (list) => traffic.setServices(list), // called only once the page is wired
+});
+const traffic = new TrafficPanel($("traffic-panel"), { postBase: apiBase, services, notify });
 // Hovering or focusing a chip's owner tag ("rs/kubia") lights up that owner's other pods.
 ownerHighlight($("view-board"), () => board.chips.values());
 ownerHighlight($("label-groups"), () => labels.chips.values());
@@ -128,6 +141,7 @@ function filterChanged() {
   board.applyFilter();
   labels.applyFilter();
   workloads.applyFilter();
+  services.applyFilter();
   updateCount();
 }
 
@@ -163,6 +177,7 @@ store.subscribe((batch, flags) => {
   revealColumn();
   labels.render(batch, flags);
   workloads.render(batch, flags);
+  services.render(batch, flags);
   let eventsChanged = flags.snapshot;
   let podsChanged = flags.snapshot;
   let namespacesChanged = flags.snapshot;
@@ -262,6 +277,7 @@ function selectTab(tab, focus = false) {
   strip.setVisible(tab.id === "tab-board", () => shownEvents());
   labels.setVisible(tab.id === "tab-labels");
   workloads.setVisible(tab.id === "tab-workloads");
+  services.setVisible(tab.id === "tab-services");
   if (focus) tab.focus();
   writeState({ view: tab.id === "tab-board" ? "" : tab.id.slice("tab-".length) });
 }
@@ -314,4 +330,4 @@ const connection = new LiveConnection(`/ws/clusters/${encodeURIComponent(cluster
 connection.connect();
 
 // For the browser tests and the curious: the board's state, read-only by convention.
-window.kubelab = { store, board, labels, workloads, filter, connection };
+window.kubelab = { store, board, labels, workloads, services, traffic, filter, connection };

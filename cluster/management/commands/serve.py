@@ -2,7 +2,9 @@
 
 This is what `make run` starts: the demo cluster is created if missing, and unless
 RECONCILER=worker the reconciler ticks inside the server's own event loop (its ticks run in
-one worker thread), so no second process is needed.
+one worker thread), so no second process is needed. Beside the HTTP port it serves the same
+application over TLS on HTTPS_PORT (6443), with the certificate cluster.tls makes on first
+run: kubectl sends a cluster's token only over TLS.
 """
 
 import asyncio
@@ -36,16 +38,34 @@ async def reconcile_forever(interval):
         await asyncio.sleep(max(0.0, interval - (time.monotonic() - started)))
 
 
+def tls_endpoint(host, port):
+    """daphne's (twisted's) endpoint string for TLS on `port`, with kubelab's server
+    certificate (made or renewed here, naming `host` and settings.API_HOST)."""
+    from cluster import tls
+
+    files = tls.ensure(settings.TLS_DIR, hosts=(host, settings.API_HOST))
+    interface = host.strip("[]").replace(":", "\\:")
+
+    def escaped(path):
+        # Twisted's endpoint syntax splits on ':' (and '=' inside a value needs no escape).
+        return str(path).replace("\\", "\\\\").replace(":", "\\:")
+
+    return (f"ssl:port={port}:interface={interface}:privateKey={escaped(files.server_key)}"
+            f":certKey={escaped(files.server_cert)}")
+
+
 class Command(BaseCommand):
     help = "Serve kubelab (HTTP and websockets) with the reconciler running in-process."
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default=settings.HOST)
         parser.add_argument("--port", type=int, default=settings.PORT)
+        parser.add_argument("--https-port", type=int, default=settings.HTTPS_PORT,
+                            help="the TLS port of the API (0: no HTTPS)")
         parser.add_argument("--no-demo", action="store_true",
                             help="do not create the demo cluster")
 
-    def handle(self, *args, host, port, no_demo, **options):
+    def handle(self, *args, host, port, https_port, no_demo, **options):
         from daphne.endpoints import build_endpoint_description_strings
         from daphne.server import Server
         from twisted.internet import reactor
@@ -58,12 +78,18 @@ class Command(BaseCommand):
         if settings.RECONCILER == "inprocess":
             reactor.callWhenRunning(
                 lambda: asyncio.ensure_future(reconcile_forever(settings.TICK_INTERVAL)))
+        endpoints = build_endpoint_description_strings(host=host, port=port)
+        if https_port:
+            endpoints.append(tls_endpoint(host, https_port))
         self.stdout.write(f"kubelab is serving http://{host}:{port}/clusters/demo/ "
                           f"(reconciler: {settings.RECONCILER})")
+        if https_port:
+            self.stdout.write(f"  the API over HTTPS on port {https_port}; a kubeconfig: "
+                              "python manage.py kubeconfig --cluster demo")
         self.stdout.flush()
         Server(
             application=application,
-            endpoints=build_endpoint_description_strings(host=host, port=port),
+            endpoints=endpoints,
             signal_handlers=True,
             verbosity=0,
             # A board's first snapshot holds every object: 1,000 pods are about 2 MB.
