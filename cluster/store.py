@@ -7,6 +7,7 @@ the object's resourceVersion), and notify listeners after commit.
 
 import contextlib
 import datetime as dt
+import gc
 import json
 import random
 import threading
@@ -122,7 +123,7 @@ def list_objects(cluster, kind, namespace=None, labels=None, match=None):
     """
     if kind.kind == "Clock":
         return [_clock_object(cluster)], str(cluster.clock.resource_version)
-    with transaction.atomic():
+    with transaction.atomic(), without_cyclic_gc():
         rv = current_rv(cluster)
         rows = list_rows(cluster, kind, namespace)
         if labels is not None and not labels.empty:
@@ -132,6 +133,24 @@ def list_objects(cluster, kind, namespace=None, labels=None, match=None):
                  if (labels is None or labels.matches((b["metadata"].get("labels") or {})))
                  and (match is None or match(b))]
     return items, str(rv)
+
+
+@contextlib.contextmanager
+def without_cyclic_gc():
+    """Pause Python's cyclic garbage collector while a large list is built.
+
+    Decoding 10,000 bodies allocates millions of dicts and lists, and each allocation burst
+    triggers a collection that walks every object still alive: over half the time of a
+    10,000-pod list. JSON bodies hold no cycles, so reference counting frees them anyway.
+    The previous state comes back afterwards (a nested or concurrent use leaves it alone).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def label_query(selector):
