@@ -229,7 +229,10 @@ def test_exec_touch_makes_an_exec_readiness_probe_pass(lab, k):
     create_pod(lab, busybox("gate", "sleep 100000", container={"readinessProbe": {
         "exec": {"command": ["cat", "/var/ready"]}, "periodSeconds": 1}}))
     running(lab, "gate")
-    time.sleep(1)
+    # The probe has run and failed (its Unhealthy event), and the pod is not ready.
+    until("gate's failed readiness probe", lambda: api(
+        lab, "GET", "/api/v1/namespaces/default/events"
+                    "?fieldSelector=involvedObject.name%3Dgate%2Creason%3DUnhealthy")[1]["items"])
     assert not ready(lab, "gate")
     assert k("exec", "gate", "--", "touch", "/var/ready") == ""
     until("gate ready", lambda: ready(lab, "gate"))

@@ -3,7 +3,6 @@ as Kubernetes 1.32's API server answers them."""
 
 import json
 import random
-import time
 import urllib.error
 import urllib.request
 
@@ -12,6 +11,7 @@ import yaml
 
 from cluster import apply, store, traffic
 from tests.kubectl import Kubectl
+from tests.live import until
 from tests.live import create_cluster
 
 BASE = "/clusters/test/api/v1/namespaces/default"
@@ -167,16 +167,6 @@ def live_api(server, method, path, body=None, content_type="application/json"):
             return response.status, response.read().decode()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read().decode()
-
-
-def until(what, check, seconds=30):
-    """Poll the live server (its reconciler runs on its own clock) until check() holds."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture(scope="module")
