@@ -49,3 +49,33 @@ def make_node(name, *, labels=None, capacity=None, unschedulable=False):
 
 def make_namespace(name):
     return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+
+
+# The book's kubia ReplicationController with a named container port (`http`), as the
+# Services tests use it: format with `replicas` and `probe` (KUBIA_READINESS or "").
+KUBIA_RC = """apiVersion: v1
+kind: ReplicationController
+metadata:
+  name: kubia
+spec:
+  replicas: {replicas}
+  selector:
+    app: kubia
+  template:
+    metadata:
+      labels:
+        app: kubia
+    spec:
+      containers:
+      - name: kubia
+        image: luksa/kubia
+        ports:
+        - name: http
+          containerPort: 8080
+{probe}"""
+
+KUBIA_READINESS = """        readinessProbe:
+          exec:
+            command: ["ls", "/var/ready"]
+          periodSeconds: 1
+"""

@@ -10,39 +10,12 @@ from cluster.controllers import endpoints as controller
 from cluster.controllers.kubelet import exec_command
 from cluster.errors import NotFound
 from cluster.models import ApiObject, Change
-from tests.builders import make_pod
+from tests.builders import KUBIA_READINESS, KUBIA_RC, make_pod
 
 POD = kinds.get("Pod")
 RC = kinds.get("ReplicationController")
 SERVICE = kinds.get("Service")
 ENDPOINTS = kinds.get("Endpoints")
-
-RC_TEXT = """apiVersion: v1
-kind: ReplicationController
-metadata:
-  name: kubia
-spec:
-  replicas: {replicas}
-  selector:
-    app: kubia
-  template:
-    metadata:
-      labels:
-        app: kubia
-    spec:
-      containers:
-      - name: kubia
-        image: luksa/kubia
-        ports:
-        - name: http
-          containerPort: 8080
-{probe}"""
-
-READINESS = """        readinessProbe:
-          exec:
-            command: ["ls", "/var/ready"]
-          periodSeconds: 1
-"""
 
 SERVICE_TEXT = """apiVersion: v1
 kind: Service
@@ -70,7 +43,7 @@ def apply_text(cluster, text):
 
 
 def start(cluster, clock, *, replicas=3, probe="", target=8080, seconds=10):
-    apply_text(cluster, RC_TEXT.format(replicas=replicas, probe=probe))
+    apply_text(cluster, KUBIA_RC.format(replicas=replicas, probe=probe))
     apply_text(cluster, SERVICE_TEXT.format(target=target))
     clock.run(seconds)
 
@@ -117,7 +90,7 @@ def test_endpoints_list_the_ready_pods_with_the_target_port(cluster, clock):
 
 
 def test_a_pod_failing_readiness_moves_to_not_ready_addresses_and_back(cluster, clock):
-    start(cluster, clock, replicas=2, probe=READINESS)
+    start(cluster, clock, replicas=2, probe=KUBIA_READINESS)
     subset = endpoints(cluster)["subsets"][0]
     assert "addresses" not in subset
     assert len(subset["notReadyAddresses"]) == 2
@@ -140,7 +113,7 @@ def test_a_pod_failing_readiness_moves_to_not_ready_addresses_and_back(cluster, 
 
 
 def test_publish_not_ready_addresses_lists_every_pod_as_ready(cluster, clock):
-    start(cluster, clock, replicas=2, probe=READINESS)
+    start(cluster, clock, replicas=2, probe=KUBIA_READINESS)
     service = store.get(cluster, SERVICE, "default", "kubia")
     service["spec"]["publishNotReadyAddresses"] = True
     store.update(cluster, service)
@@ -257,7 +230,7 @@ def test_a_new_worker_deletes_endpoints_left_without_a_service(cluster, clock):
 
 
 def test_a_headless_service_is_labelled_and_may_have_no_ports(cluster, clock):
-    apply_text(cluster, RC_TEXT.format(replicas=2, probe=""))
+    apply_text(cluster, KUBIA_RC.format(replicas=2, probe=""))
     apply_text(cluster, """apiVersion: v1
 kind: Service
 metadata:

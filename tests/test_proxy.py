@@ -10,38 +10,11 @@ import pytest
 import yaml
 
 from cluster import apply, store, traffic
+from tests.builders import KUBIA_READINESS, KUBIA_RC
 from tests.kubectl import Kubectl
-from tests.live import until
-from tests.live import create_cluster
+from tests.live import create_cluster, until
 
 BASE = "/clusters/test/api/v1/namespaces/default"
-
-RC_TEXT = """apiVersion: v1
-kind: ReplicationController
-metadata:
-  name: kubia
-spec:
-  replicas: 2
-  selector:
-    app: kubia
-  template:
-    metadata:
-      labels:
-        app: kubia
-    spec:
-      containers:
-      - name: kubia
-        image: luksa/kubia
-        ports:
-        - name: http
-          containerPort: 8080
-{probe}"""
-
-READINESS = """        readinessProbe:
-          exec:
-            command: ["ls", "/var/ready"]
-          periodSeconds: 1
-"""
 
 SERVICE_TEXT = """apiVersion: v1
 kind: Service
@@ -69,7 +42,7 @@ def seeded():
 
 
 def start(cluster, clock, probe=""):
-    for text in (RC_TEXT.format(probe=probe), SERVICE_TEXT):
+    for text in (KUBIA_RC.format(replicas=2, probe=probe), SERVICE_TEXT):
         report = apply.apply_text(cluster, text)
         assert report.ok, report.as_dict()
     clock.run(10)
@@ -104,7 +77,7 @@ def test_any_method_and_a_deeper_path_reach_the_pod(client, cluster, clock):
 
 
 def test_no_ready_endpoint_is_a_503_in_the_api_servers_words(client, cluster, clock):
-    start(cluster, clock, probe=READINESS)
+    start(cluster, clock, probe=KUBIA_READINESS)
     response = client.get(f"{BASE}/services/kubia:80/proxy/")
     assert response.status_code == 503
     status = status_of(response)
@@ -176,7 +149,7 @@ def live(live_kubelab):
                             {"spec": {"paused": False, "speed": 10}},
                             "application/merge-patch+json")
     assert status == 200, body
-    for text in (RC_TEXT.format(probe=""), SERVICE_TEXT):
+    for text in (KUBIA_RC.format(replicas=2, probe=""), SERVICE_TEXT):
         obj = yaml.safe_load(text)
         plural = "replicationcontrollers" if obj["kind"] == "ReplicationController" \
             else "services"

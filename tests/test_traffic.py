@@ -9,35 +9,9 @@ import pytest
 from cluster import apply, kinds, store, traffic
 from cluster.controllers.kubelet import exec_command
 from cluster.models import ApiObject, ContainerLog
+from tests.builders import KUBIA_READINESS, KUBIA_RC
 
 SERVICE = kinds.get("Service")
-
-RC_TEXT = """apiVersion: v1
-kind: ReplicationController
-metadata:
-  name: kubia
-spec:
-  replicas: {replicas}
-  selector:
-    app: kubia
-  template:
-    metadata:
-      labels:
-        app: kubia
-    spec:
-      containers:
-      - name: kubia
-        image: luksa/kubia
-        ports:
-        - name: http
-          containerPort: 8080
-{probe}"""
-
-READINESS = """        readinessProbe:
-          exec:
-            command: ["ls", "/var/ready"]
-          periodSeconds: 1
-"""
 
 SERVICE_TEXT = """apiVersion: v1
 kind: Service
@@ -83,7 +57,7 @@ def apply_text(cluster, text):
 
 
 def start(cluster, clock, *, replicas=3, probe="", extra=""):
-    apply_text(cluster, RC_TEXT.format(replicas=replicas, probe=probe))
+    apply_text(cluster, KUBIA_RC.format(replicas=replicas, probe=probe))
     apply_text(cluster, SERVICE_TEXT.format(extra=extra))
     clock.run(10)
 
@@ -168,7 +142,7 @@ def test_client_ip_affinity_keeps_a_client_on_one_pod_until_the_timeout(cluster,
 
 
 def test_no_ready_endpoint_refuses_the_connection(cluster, clock):
-    start(cluster, clock, replicas=2, probe=READINESS)
+    start(cluster, clock, replicas=2, probe=KUBIA_READINESS)
     with pytest.raises(ConnectionRefusedError):
         traffic.Network(cluster).send("kubia", 80)
 
@@ -215,7 +189,7 @@ def test_curl_in_an_exec_console_reaches_services_and_pods(cluster, clock):
 
 
 def test_curl_names_an_unresolvable_host_and_a_refused_connection(cluster, clock):
-    start(cluster, clock, replicas=1, probe=READINESS)
+    start(cluster, clock, replicas=1, probe=KUBIA_READINESS)
     pod = kubia_pods(cluster)[0]
     code, _, err = exec_command(cluster, "default", pod, "kubia",
                                 ["curl", "-s", "-S", "http://nosuchservice"])
@@ -226,7 +200,7 @@ def test_curl_names_an_unresolvable_host_and_a_refused_connection(cluster, clock
 
 
 def test_readiness_end_to_end_touch_makes_the_pod_join_and_get_traffic(cluster, clock):
-    start(cluster, clock, replicas=2, probe=READINESS)
+    start(cluster, clock, replicas=2, probe=KUBIA_READINESS)
     first, second = kubia_pods(cluster)
     with pytest.raises(ConnectionRefusedError):
         traffic.Network(cluster).send("kubia", 80)
@@ -271,7 +245,7 @@ def test_the_traffic_panel_gets_each_request_and_the_hits_per_pod(client, cluste
 
 
 def test_the_traffic_panel_shows_refused_requests(client, cluster, clock):
-    start(cluster, clock, replicas=1, probe=READINESS)
+    start(cluster, clock, replicas=1, probe=KUBIA_READINESS)
     answer = post_traffic(client, {"service": "kubia", "clientIP": "10.0.0.7",
                                    "count": 2}).json()
     assert answer == {"requests": [{"n": 1, "client": "10.0.0.7", "error": "connection refused"},
@@ -318,7 +292,7 @@ def pod_ip(cluster, name):
 
 
 def test_the_traffic_panel_shows_a_pod_joining_once_it_is_ready(client, cluster, clock):
-    start(cluster, clock, replicas=2, probe=READINESS)
+    start(cluster, clock, replicas=2, probe=KUBIA_READINESS)
     body = {"service": "kubia", "clientIP": "10.0.0.7", "count": 10}
     assert post_traffic(client, body).json()["hits"] == {}
     first, _ = kubia_pods(cluster)
