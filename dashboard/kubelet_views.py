@@ -8,8 +8,8 @@ server would send, with its code, so the board shows Kubernetes' own words.
 from django.http import JsonResponse
 from django.views.decorators.http import require_POST
 
-from cluster.controllers import kubelet
-from cluster.errors import ApiError, BadRequest, Conflict
+from cluster.api import exec as api_exec
+from cluster.errors import ApiError, BadRequest
 from dashboard.views import _cluster
 
 try:  # being written alongside (issue 4); the board's Drain answers 501 until it lands
@@ -18,7 +18,6 @@ except ImportError:
     _drain = None
 
 MAX_COMMAND = 4096
-CONFLICT_RETRIES = 3  # the reconciler wrote the pod meanwhile; nothing was kept, so run again
 
 
 def _status(exc):
@@ -41,16 +40,10 @@ def exec_in_container(request, cluster):
     if len(command) > MAX_COMMAND:
         return _status(BadRequest(f"the command is {len(command)} characters long; "
                                   f"the limit is {MAX_COMMAND}"))
-    for attempt in range(CONFLICT_RETRIES):
-        try:
-            code, out, err = kubelet.exec_command(cluster, namespace, pod, container,
-                                                  ["sh", "-c", command])
-            break
-        except Conflict as exc:
-            if attempt == CONFLICT_RETRIES - 1:
-                return _status(exc)
-        except ApiError as exc:
-            return _status(exc)
+    try:
+        code, out, err = api_exec.run(cluster, namespace, pod, container, ["sh", "-c", command])
+    except ApiError as exc:
+        return _status(exc)
     return JsonResponse({"exitCode": code, "stdout": list(out), "stderr": list(err)})
 
 
