@@ -12,8 +12,9 @@ from django.conf import settings
 from django.db import transaction
 
 from cluster import publish, store
-from cluster.controllers import (cronjob, daemonset, endpoints, garbagecollector, job, kubelet,
-                                 namespaces, nodelifecycle, nodes, replication, scheduler)
+from cluster.controllers import (cronjob, daemonset, endpoints, endpointslice, garbagecollector,
+                                 job, kubelet, namespaces, nodelifecycle, nodes, replication,
+                                 scheduler)
 from cluster.kinds import get as get_kind
 from cluster.models import SimClock
 
@@ -32,6 +33,7 @@ CONTROLLERS = (
     ("scheduler", scheduler.reconcile),
     ("kubelet", kubelet.reconcile),
     ("endpoints", endpoints.reconcile),
+    ("endpointslice", endpointslice.reconcile),
 )
 
 

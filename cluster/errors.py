@@ -75,6 +75,7 @@ class FieldError:
             "FieldValueTypeInvalid": "Invalid value",
             "FieldValueUnknown": "unknown field",
             "FieldValueTooLong": "Too long",
+            "FieldValueTooMany": "Too many",
             "FieldValueDuplicateField": "duplicate field",
         }[self.type]
         if self.type == "FieldValueUnknown":

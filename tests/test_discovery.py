@@ -118,6 +118,9 @@ def test_apis_lists_every_group_with_the_current_version_preferred(client):
     assert resource(doc, "apps", "v1", "daemonsets")["shortNames"] == ["ds"]
     assert resource(doc, "networking.k8s.io", "v1", "ingresses")["shortNames"] == ["ing"]
     assert resource(doc, "batch", "v1", "jobs")["categories"] == ["all"]
+    slices = resource(doc, "discovery.k8s.io", "v1", "endpointslices")
+    assert slices["scope"] == "Namespaced" and slices["singularResource"] == "endpointslice"
+    assert "shortNames" not in slices and "categories" not in slices
 
 
 def test_deprecated_versions_are_served_without_short_names_or_categories(client):
@@ -298,6 +301,11 @@ def test_openapi_named_group_and_kubelab_clock(client):
     assert "io.k8s.api.core.v1.PodTemplateSpec" in apps["components"]["schemas"]
     networking = get(client, "/openapi/v3/apis/networking.k8s.io/v1").json()
     assert "io.k8s.api.networking.v1.IngressSpec" in networking["components"]["schemas"]
+    discovery_doc = get(client, "/openapi/v3/apis/discovery.k8s.io/v1").json()
+    # discovery's own EndpointPort, apart from core's; the targetRef is core's ObjectReference.
+    assert {"io.k8s.api.discovery.v1.EndpointSlice", "io.k8s.api.discovery.v1.Endpoint",
+            "io.k8s.api.discovery.v1.EndpointPort", "io.k8s.api.core.v1.ObjectReference"} <= \
+        set(discovery_doc["components"]["schemas"])
     clock = get(client, "/openapi/v3/apis/kubelab.io/v1").json()
     schemas = clock["components"]["schemas"]
     assert schemas["io.kubelab.v1.Clock"]["x-kubernetes-group-version-kind"] == [

@@ -94,6 +94,8 @@ def test_api_resources_lists_kinds_with_short_names(k):
     assert ["replicasets", "rs", "apps/v1", "true", "ReplicaSet"] in table
     assert ["cronjobs", "cj", "batch/v1", "true", "CronJob"] in table
     assert ["ingresses", "ing", "networking.k8s.io/v1", "true", "Ingress"] in table
+    # EndpointSlices have no short name in Kubernetes 1.32.
+    assert ["endpointslices", "discovery.k8s.io/v1", "true", "EndpointSlice"] in table
     # kubelab's own Clock, with no short name.
     assert ["clocks", "kubelab.io/v1", "false", "Clock"] in table
 
@@ -166,6 +168,13 @@ def test_explain_kubelabs_clock(k):
     assert "GROUP:      kubelab.io" in out and "KIND:       Clock" in out
     assert "What the learner sets: pause and speed." in out
     assert "speed\t<integer>" in out and "Simulated seconds per wall second" in out
+
+
+def test_explain_endpointslice_endpoints(k):
+    out = k("explain", "endpointslice.endpoints")
+    assert "GROUP:      discovery.k8s.io" in out and "KIND:       EndpointSlice" in out
+    assert "FIELD: endpoints <[]Endpoint>" in out
+    assert "addresses\t<[]string> -required-" in out and "targetRef\t<ObjectReference>" in out
 
 
 def test_explain_an_unknown_field(k):

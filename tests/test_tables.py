@@ -457,6 +457,19 @@ def test_the_endpoints_controller_output_prints_ready_pods(cluster, clock):
     assert cells("Endpoints", ep, clock.now)["Endpoints"] == f"{pod['status']['podIP']}:8080"
 
 
+def test_endpointslices_print_ports_and_addresses_three_then_how_many_more():
+    piece = {"metadata": created(), "addressType": "IPv4",
+             "ports": [{"name": "", "port": 8080}, {"name": "admin"}, {}, {"port": 9}],
+             "endpoints": [{"addresses": [f"10.244.1.{i}"]} for i in range(1, 6)]}
+    row = cells("EndpointSlice", piece, group="discovery.k8s.io")
+    # formatDiscoveryPorts: a port without a number shows its name, or "*".
+    assert row == {"Name": "x", "AddressType": "IPv4", "Ports": "8080,admin,* + 1 more...",
+                   "Endpoints": "10.244.1.1,10.244.1.2,10.244.1.3 + 2 more...", "Age": "0s"}
+    empty = {"metadata": created(), "addressType": "IPv4", "ports": None, "endpoints": None}
+    row = cells("EndpointSlice", empty, group="discovery.k8s.io")
+    assert (row["Ports"], row["Endpoints"]) == ("<unset>", "<unset>")
+
+
 def test_ingresses_print_class_hosts_address_and_ports():
     ing = {"metadata": created(), "spec": {
         "rules": [{"host": f"h{i}.example.com"} for i in range(5)] + [{}],

@@ -4,7 +4,8 @@ Kubernetes 1.32 pkg/controller/endpoint/endpoints_controller.go (syncService), w
 it calls: podToEndpointAddressForService, addEndpointSubset, endpointPortFromServicePort,
 truncateEndpoints; endpointslice/util ShouldPodBeInEndpoints and ShouldSetHostname;
 pkg/api/v1/pod FindPort; pkg/api/v1/endpoints RepackSubsets; and the TriggerTimeTracker behind
-the `endpoints.kubernetes.io/last-change-trigger-time` annotation. One sync of a Service:
+the `endpoints.kubernetes.io/last-change-trigger-time` annotation (those the EndpointSlice
+controller shares live in endpointutil). One sync of a Service:
 
 1. An ExternalName Service, or one without a selector, gets nothing from this controller: the
    user's own Endpoints of that name are left alone.
@@ -39,9 +40,12 @@ import logging
 import math
 
 from django.db import transaction
-from django.db.models import Q
 
-from cluster import selectors, store
+from cluster import store
+from cluster.controllers.endpointutil import (HEADLESS, TRIGGER_TIME, find_port, forget_services,
+                                              ip_set, pod_ips, selected_pods, selects,
+                                              should_be_in_endpoints, should_set_hostname,
+                                              target_ref, trigger_time)
 from cluster.controllers.owned import is_ready
 from cluster.errors import ApiError, Forbidden, NotFound
 from cluster.kinds import get as get_kind
@@ -50,12 +54,9 @@ from cluster.models import ApiObject, Change, Cluster
 
 log = logging.getLogger(__name__)
 
-TRIGGER_TIME = "endpoints.kubernetes.io/last-change-trigger-time"   # v1.EndpointsLastChange...
 OVER_CAPACITY = "endpoints.kubernetes.io/over-capacity"             # v1.EndpointsOverCapacity
-HEADLESS = "service.kubernetes.io/headless"                         # v1.IsHeadlessService
 LEADER = "control-plane.alpha.kubernetes.io/leader"   # resourcelock.LeaderElectionRecord...
 MAX_CAPACITY = 1000                                                 # maxCapacity
-FINISHED = ("Succeeded", "Failed")
 
 _seen = {}       # cluster pk -> the change id a committed pass read the log up to
 _triggers = {}   # cluster pk -> {service uid: (service trigger time, {pod name: time})}
@@ -68,33 +69,18 @@ def reconcile(cluster, now):
         cluster=cluster, kind="Endpoints", group="")}
     cursor = store.current_rv(cluster)
     _delete_leftovers(cluster, services, endpoints, cursor, now)
-    selected = [row for row in services.values() if _selects(row.body)]
+    selected = sorted((row for row in services.values() if selects(row.body)),
+                      key=lambda r: r.pk)
     tracker = _triggers.setdefault(cluster.pk, {})
-    if selected:
-        pods = {}
-        for pod in ApiObject.objects.filter(
-                ~Q(phase__in=FINISHED), cluster=cluster, kind="Pod", group="",
-                namespace__in={row.namespace for row in selected}).order_by("pk"):
-            pods.setdefault(pod.namespace, []).append(pod)
-        for row in sorted(selected, key=lambda r: r.pk):
-            selector = selectors.from_map(row.body["spec"]["selector"])
-            matched = [pod.body for pod in pods.get(row.namespace, [])
-                       if selector.matches(pod.labels)]
-            try:
-                sync(cluster, row.body, matched, endpoints.get((row.namespace, row.name)),
-                     tracker, now)
-            except ApiError as exc:
-                log.info("endpoints of service %s/%s not written: %s", row.namespace,
-                         row.name, exc.message)
-    # The tracker forgets the Services that went (DeleteService).
-    live = {str(row.uid) for row in services.values()}
-    for uid in [uid for uid in tracker if uid not in live]:
-        del tracker[uid]
-
-
-def _selects(service):
-    spec = service.get("spec") or {}
-    return spec.get("type") != svc.EXTERNAL_NAME and spec.get("selector") is not None
+    pods = selected_pods(cluster, selected)
+    for row in selected:
+        try:
+            sync(cluster, row.body, pods[(row.namespace, row.name)],
+                 endpoints.get((row.namespace, row.name)), tracker, now)
+        except ApiError as exc:
+            log.info("endpoints of service %s/%s not written: %s", row.namespace,
+                     row.name, exc.message)
+    forget_services(tracker, services.values())
 
 
 def _delete_leftovers(cluster, services, endpoints, cursor, now):
@@ -159,7 +145,7 @@ def sync(cluster, service, pods, current, tracker, now):
         new["metadata"]["annotations"] = annotations
     else:
         new["metadata"].pop("annotations", None)
-    if not _ip_set(spec):
+    if not ip_set(spec):
         labels[HEADLESS] = ""
     if labels:
         new["metadata"]["labels"] = labels
@@ -177,23 +163,7 @@ def sync(cluster, service, pods, current, tracker, now):
     return store.update(cluster, new, current=current, now=now).object
 
 
-def _ip_set(spec):
-    """helper.IsServiceIPSet: a cluster IP that is neither empty nor None."""
-    return spec.get("clusterIP") not in (None, "", svc.NONE)
-
-
 # --- what the Endpoints should hold, pure ------------------------------------------------------
-
-def should_be_in_endpoints(pod, include_terminating):
-    """ShouldPodBeInEndpoints: not Succeeded/Failed, has an IP, not terminating (unless
-    included)."""
-    status = pod.get("status") or {}
-    if status.get("phase") in FINISHED:
-        return False
-    if not status.get("podIP") and not status.get("podIPs"):
-        return False
-    return include_terminating or not pod["metadata"].get("deletionTimestamp")
-
 
 def endpoint_address(service, pod):
     """podToEndpointAddressForService: the pod's IP of the Service's (first) family, or None."""
@@ -205,39 +175,15 @@ def endpoint_address(service, pod):
         family = svc.family_of(spec["clusterIP"])
     else:
         family = svc.family_of(status.get("podIP") or "")
-    ips = [entry.get("ip") for entry in status.get("podIPs") or []] or [status.get("podIP")]
-    ip = next((ip for ip in ips if ip and svc.family_of(ip) == family), None)
+    ip = next((ip for ip in pod_ips(pod) if svc.family_of(ip) == family), None)
     if ip is None:
         return None
-    meta, pod_spec = pod["metadata"], pod.get("spec") or {}
     address = {"ip": ip}
-    # ShouldSetHostname: the pod's hostname, when its subdomain is this Service's name.
-    if pod_spec.get("hostname") and pod_spec.get("subdomain") == service["metadata"]["name"] \
-            and meta.get("namespace") == service["metadata"].get("namespace"):
-        address["hostname"] = pod_spec["hostname"]
-    address["nodeName"] = pod_spec.get("nodeName") or ""
-    address["targetRef"] = {"kind": "Pod", "namespace": meta.get("namespace"),
-                            "name": meta["name"], "uid": meta["uid"]}
+    if should_set_hostname(pod, service):
+        address["hostname"] = pod["spec"]["hostname"]
+    address["nodeName"] = (pod.get("spec") or {}).get("nodeName") or ""
+    address["targetRef"] = target_ref(pod)
     return address
-
-
-def find_port(pod, service_port):
-    """FindPort: a numeric targetPort as it is; a named one from the containers' ports (then
-    the restartable init containers'), matched by name and protocol. None when not found."""
-    target = service_port.get("targetPort")
-    if target in (None, ""):
-        target = service_port.get("port")
-    if not isinstance(target, str):
-        return svc._int(target)
-    protocol = service_port.get("protocol") or "TCP"
-    spec = pod.get("spec") or {}
-    containers = list(spec.get("containers") or []) + [
-        c for c in spec.get("initContainers") or [] if c.get("restartPolicy") == "Always"]
-    for container in containers:
-        for port in container.get("ports") or []:
-            if port.get("name") == target and (port.get("protocol") or "TCP") == protocol:
-                return svc._int(port.get("containerPort"))
-    return None
 
 
 def endpoint_port(service_port, number):
@@ -350,26 +296,3 @@ def _capacity_annotation_correct(body):
     if count > MAX_CAPACITY:
         return False
     return OVER_CAPACITY not in (body["metadata"].get("annotations") or {})
-
-
-def trigger_time(tracker, service, pods):
-    """TriggerTimeTracker.ComputeEndpointLastChangeTriggerTime: for a Service first seen, its
-    creationTimestamp; else the earliest pod Ready transition (or Service creation) that is
-    newer than at the last sync; "" when none. The state is in memory, as in Kubernetes."""
-    uid = service["metadata"]["uid"]
-    known = tracker.get(uid)
-    last_service, last_pods = known if known else ("", {})
-    pod_times, earliest = {}, ""
-    for pod in pods:
-        condition = next((c for c in (pod.get("status") or {}).get("conditions") or []
-                          if c.get("type") == "Ready"), None)
-        moment = (condition or {}).get("lastTransitionTime") or ""
-        if moment:
-            pod_times[pod["metadata"]["name"]] = moment
-            if moment > last_pods.get(pod["metadata"]["name"], ""):
-                earliest = min(earliest, moment) if earliest else moment
-    created = service["metadata"].get("creationTimestamp") or ""
-    if created > last_service:
-        earliest = min(earliest, created) if earliest else created
-    tracker[uid] = (created, pod_times)
-    return created if known is None else earliest

@@ -162,5 +162,6 @@ def owner_controller_uid(obj):
 # Import the kind modules so they register themselves.
 from cluster.kinds import clock, event, namespace, node, pod  # noqa: E402,F401
 from cluster.kinds import (  # noqa: E402,F401
-    cronjob, daemonset, endpoints, ingress, job, replicaset, replicationcontroller, service,
+    cronjob, daemonset, endpoints, endpointslice, ingress, job, replicaset, replicationcontroller,
+    service,
 )
