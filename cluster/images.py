@@ -27,8 +27,10 @@ REGISTRIES = ("docker.io", "index.docker.io", "registry.k8s.io", "gcr.io", "quay
 class Image:
     repository: str
     size: int
-    # The program run when the pod's container has no `command` (argv for cluster.shell).
+    # The image's ENTRYPOINT and CMD (argv for cluster.shell): a container without `command`
+    # runs the entrypoint followed by its `args`, or by CMD when it has no args either.
     entrypoint: tuple = ()
+    cmd: tuple = ()
     # Which simulated HTTP server the main process runs, and on which port.
     server: str = ""
     port: int = 0
@@ -49,10 +51,12 @@ CATALOG = {image.repository: image for image in (
           entrypoint=("sh", "-c", 'echo "$(date) Batch job starting"; sleep 120; '
                                   'echo "$(date) Finished succesfully"'),
           tags=frozenset({"latest"}), layer="node"),
-    Image("busybox", 2_167_176, entrypoint=("sh",),
+    # busybox and alpine have no ENTRYPOINT, only CMD: so `kubectl run --image=busybox --
+    # sh -c '...'` (args only) runs `sh -c '...'`, not `sh sh -c '...'`.
+    Image("busybox", 2_167_176, cmd=("sh",),
           tags=frozenset({"latest", "1.36", "1.36.1", "1.37", "1.37.0", "stable", "musl",
                           "glibc", "uclibc"}), layer="busybox"),
-    Image("alpine", 3_623_807, entrypoint=("/bin/sh",),
+    Image("alpine", 3_623_807, cmd=("/bin/sh",),
           tags=frozenset({"latest", "3", "3.19", "3.20", "3.21", "3.22", "edge"}),
           layer="alpine"),
     Image("nginx", 72_099_410, server="nginx", port=80,

@@ -38,8 +38,13 @@ def moment(secs):
 
 
 def program_argv(spec, image):
-    """What the container runs: command (else the image's entrypoint) followed by args."""
-    return list(spec.get("command") or image.entrypoint) + list(spec.get("args") or [])
+    """What the container runs, as Kubernetes combines a container's command and args with
+    the image's ENTRYPOINT and CMD: command replaces the entrypoint (and drops CMD), args
+    replace CMD."""
+    command, args = list(spec.get("command") or []), list(spec.get("args") or [])
+    if command:
+        return command + args
+    return list(image.entrypoint) + (args or list(image.cmd))
 
 
 class StaleRuntime(Exception):

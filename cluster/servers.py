@@ -23,7 +23,7 @@ def listening_ports(image, spec):
     """Ports the container's main process listens on: the image's own, else the declared."""
     if image.port:
         return {image.port}
-    if image.server or image.entrypoint or spec.get("command"):
+    if image.server or image.entrypoint or image.cmd or spec.get("command"):
         return set()   # a program (shell, batch job) listens on nothing
     return {p["containerPort"] for p in spec.get("ports") or [] if p.get("containerPort")}
 

@@ -97,6 +97,25 @@ def test_busybox_without_a_command_exits_at_once_and_crash_loops(cluster, clock)
     assert status["restartCount"] >= 1 and status["lastState"]["terminated"]["reason"] == "Completed"
 
 
+def test_args_alone_replace_the_images_cmd_as_kubectl_run_dash_dash_sets_them(cluster, clock):
+    # `kubectl run hello --image=busybox -- sh -c 'echo hi; sleep 3600'` sets args only:
+    # busybox has CMD ["sh"] and no ENTRYPOINT, so the container runs the args themselves.
+    pod = make_pod("hello", image="busybox")
+    pod["spec"]["containers"][0].update(name="hello", args=["sh", "-c", "echo hi; sleep 3600"])
+    store.create(cluster, pod)
+    clock.run(4)
+    assert main_status(cluster, "hello")["state"].get("running")
+    assert logs(cluster, "hello") == ["hi"]
+
+
+def test_command_replaces_the_entrypoint_and_args_follow_it(cluster, clock):
+    pod = make_pod("echo", image="busybox")
+    pod["spec"]["containers"][0].update(name="echo", command=["echo"], args=["one", "two"])
+    store.create(cluster, pod)
+    clock.run(4)
+    assert logs(cluster, "echo")[:1] == ["one two"]
+
+
 def test_a_server_image_runs_until_stopped_and_logs_its_banner(cluster, clock):
     store.create(cluster, make_pod("kubia"))
     clock.run(3)
