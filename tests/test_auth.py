@@ -111,13 +111,22 @@ def test_an_api_request_without_a_token_over_https_is_401_status(cluster):
                                "reason": "Unauthorized", "code": 401}
 
 
-@pytest.mark.parametrize("path", ["/api/v1/nodes", "/apis", "/version", "/openapi/v3",
+@pytest.mark.parametrize("path", ["/api/v1/nodes", "/apis", "/openapi/v3",
                                   "/api", "/apis/apps/v1/namespaces/default/replicasets"])
 def test_every_api_url_asks_for_the_token(cluster, path):
     client = Client()
     assert client.get(f"/clusters/test{path}", secure=True).status_code == 401
     assert client.get(f"/clusters/test{path}", secure=True,
                       **bearer(cluster.token)).status_code == 200
+
+
+def test_the_version_is_public_but_a_bad_token_is_still_refused(cluster):
+    # system:public-info-viewer lets anonymous requests read /version; a wrong token is
+    # refused before authorization is asked.
+    client = Client(REMOTE_ADDR="192.0.2.7")
+    assert client.get("/clusters/test/version", secure=True).json()["minor"] == "32"
+    assert client.get("/clusters/test/version", secure=True, **bearer("nope")).status_code == 401
+    assert client.post("/clusters/test/version", secure=True).status_code == 401
 
 
 def test_a_token_of_another_cluster_is_refused_by_the_api(cluster, other):

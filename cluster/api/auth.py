@@ -40,6 +40,9 @@ from cluster.models import Cluster
 
 # The API of a cluster, as cluster.api.urls serves it below /clusters/{cluster}/.
 API_PATH = re.compile(r"^/clusters/(?P<cluster>[^/]+)/(?:api|apis|version|openapi)(?:/|$)")
+# What the API server lets anyone read (the system:public-info-viewer role: anonymous requests
+# may GET the version), unless they send credentials that fail.
+PUBLIC_PATH = re.compile(r"^/clusters/[^/]+/version/?$")
 # A cluster's board page: opening it grants the session that cluster's API.
 BOARD_PATH = re.compile(r"^/clusters/(?P<cluster>[^/]+)/$")
 # The session key listing the clusters whose boards this browser session opened.
@@ -194,6 +197,9 @@ class ApiAuthenticationMiddleware(_Middleware):
     def _refusal(request, check):
         match = API_PATH.match(request.path)
         if not match:
+            return None
+        if PUBLIC_PATH.match(request.path) and request.method in ("GET", "HEAD") and \
+                "authorization" not in request.headers:
             return None
         try:
             check(match["cluster"], request.headers, _client(request), request.scheme)
