@@ -24,7 +24,7 @@ from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 from cluster.errors import FieldError
 
 __all__ = ["Document", "ManifestError", "MAX_BYTES", "MAX_NODES", "MAX_ALIASES", "parse",
-           "explain"]
+           "read_yaml", "explain"]
 
 MAX_BYTES = 1024 * 1024
 MAX_NODES = 100_000       # values after expanding aliases, over the whole text
@@ -576,6 +576,35 @@ def parse(text: str | bytes) -> list[Document]:
     finally:
         loader.dispose()
     return documents
+
+
+def read_yaml(text: str | bytes) -> Document:
+    """One YAML document that is not a Kubernetes object (a lesson file, say), read by the
+    same rules and with the same line marks as a manifest; duplicate keys are in `.errors`."""
+    text = _decode(text)
+    try:
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                return Document(1, 1, None)
+            _expanded_size(node, MAX_NODES)
+            builder = _Builder(loader)
+            line = node.start_mark.line + 1
+            obj = builder.build(node, (), line)
+        finally:
+            loader.dispose()
+    except _Refused as e:
+        line = e.mark.line + 1 if e.mark else None
+        raise ManifestError(f"line {line}: {e.message}" if line else e.message,
+                            line, e.mark.column + 1 if e.mark else None, 1) from None
+    except yaml.MarkedYAMLError as e:
+        words, line, column = _plain_words(e, text)
+        raise ManifestError(f"line {line}: {words}" if line else words, line, column, 1) from None
+    except yaml.reader.ReaderError as e:
+        raise _reader_error(e, text) from None
+    errors = [e.with_line(_line(builder.marks, p)) for p, e in builder.errors]
+    return Document(1, line, obj, errors, builder.marks)
 
 
 def _reader_error(e, text) -> ManifestError:

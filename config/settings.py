@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "channels",
     "cluster",
     "dashboard",
+    "lessons",
 ]
 
 MIDDLEWARE = [
@@ -160,3 +161,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"}},
 }
+
+# Directories of extra lesson files (NN-slug.yaml), beside lessons/content: a teacher's own.
+LESSON_DIRS = [d for d in (env("KUBELAB_LESSON_DIRS") or "").split(":") if d]

@@ -63,14 +63,18 @@ def reset_cluster(request, cluster):
 
 @require_GET
 def board(request, cluster):
-    cluster = _cluster(cluster)
-    return render(request, "dashboard/board.html", {
+    return render(request, "dashboard/board.html", board_context(_cluster(cluster)))
+
+
+def board_context(cluster):
+    """What the board's template needs; a lesson page renders the board with these too."""
+    return {
         "cluster": cluster,
         "clusters": Cluster.objects.values_list("name", flat=True),
         "api_base": f"/clusters/{cluster.name}",
         "examples": examples.all_examples(),
         "example_groups": examples.GROUPS,
-    })
+    }
 
 
 @require_POST

@@ -250,60 +250,12 @@ export class ApplyPanel {
   }
 
   showApplied(applied) {
-    const list = document.createElement("ul");
-    list.className = "result-list ok";
-    for (const item of applied) {
-      const ns = item.namespace && item.namespace !== "default" ? ` (namespace ${item.namespace})` : "";
-      list.append(line("applied", `${item.kind.toLowerCase()}/${item.name} ${item.action}${ns}`));
-      for (const warning of item.warnings || []) {
-        const text = typeof warning === "string" ? warning : warning.message || JSON.stringify(warning);
-        list.append(line("warning", `Warning: ${text}`));
-      }
-    }
-    const heading = Object.assign(document.createElement("p"), {
-      className: "result-head ok",
-      textContent: `✓ Applied ${applied.length} object${applied.length === 1 ? "" : "s"}`,
-    });
-    this.result.replaceChildren(heading, list);
+    this.result.replaceChildren(...appliedReport(applied));
     this.notify?.(`Applied ${applied.map((a) => `${a.kind.toLowerCase()}/${a.name}`).join(", ")}`);
   }
 
   showErrors(errors, status) {
-    const list = document.createElement("ul");
-    list.className = "result-list errors";
-    for (const error of errors) {
-      const li = document.createElement("li");
-      li.className = "error";
-      const text = document.createElement("span");
-      text.className = "error-text";
-      text.textContent = errorText(error);
-      li.append(text);
-      if (error.line) {
-        const jump = document.createElement("button");
-        jump.type = "button";
-        jump.className = "link jump";
-        jump.dataset.line = error.line;
-        jump.textContent = `go to line ${error.line}`;
-        li.append(" ", jump);
-      }
-      if (error.hint) {
-        const hint = document.createElement("p");
-        hint.className = "hint";
-        hint.textContent = error.hint;
-        li.append(hint);
-      }
-      list.append(li);
-    }
-    const n = errors.length;
-    const heading = Object.assign(document.createElement("p"), {
-      className: "result-head error",
-      role: "alert",
-      textContent: status === 422 || status === 413
-        ? `✕ Nothing was applied: ${n} problem${n === 1 ? "" : "s"}`
-        : `✕ ${n === 1 ? "Problem" : `${n} problems`}`,
-    });
-    heading.setAttribute("role", "alert");
-    this.result.replaceChildren(heading, list);
+    this.result.replaceChildren(...errorReport(errors, status, { jumps: true }));
   }
 
   selectLine(number) {
@@ -316,4 +268,62 @@ export class ApplyPanel {
     const lineHeight = parseFloat(getComputedStyle(this.textarea).lineHeight) || 18;
     this.textarea.scrollTop = Math.max(0, (number - 3) * lineHeight);
   }
+}
+
+// What an apply did, as the heading and list the Apply panel (and a lesson) shows.
+export function appliedReport(applied) {
+  const list = document.createElement("ul");
+  list.className = "result-list ok";
+  for (const item of applied) {
+    const ns = item.namespace && item.namespace !== "default" ? ` (namespace ${item.namespace})` : "";
+    list.append(line("applied", `${item.kind.toLowerCase()}/${item.name} ${item.action}${ns}`));
+    for (const warning of item.warnings || []) {
+      const text = typeof warning === "string" ? warning : warning.message || JSON.stringify(warning);
+      list.append(line("warning", `Warning: ${text}`));
+    }
+  }
+  const heading = Object.assign(document.createElement("p"), {
+    className: "result-head ok",
+    textContent: `✓ Applied ${applied.length} object${applied.length === 1 ? "" : "s"}`,
+  });
+  return [heading, list];
+}
+
+// Why an apply was refused: each problem with its line and kubelab's hint. With `jumps`, a
+// "go to line" button per problem (the Apply panel selects that line of its text).
+export function errorReport(errors, status, { jumps = false } = {}) {
+  const list = document.createElement("ul");
+  list.className = "result-list errors";
+  for (const error of errors) {
+    const li = document.createElement("li");
+    li.className = "error";
+    const text = document.createElement("span");
+    text.className = "error-text";
+    text.textContent = errorText(error);
+    li.append(text);
+    if (jumps && error.line) {
+      const jump = document.createElement("button");
+      jump.type = "button";
+      jump.className = "link jump";
+      jump.dataset.line = error.line;
+      jump.textContent = `go to line ${error.line}`;
+      li.append(" ", jump);
+    }
+    if (error.hint) {
+      const hint = document.createElement("p");
+      hint.className = "hint";
+      hint.textContent = error.hint;
+      li.append(hint);
+    }
+    list.append(li);
+  }
+  const n = errors.length;
+  const heading = Object.assign(document.createElement("p"), {
+    className: "result-head error",
+    textContent: status === 422 || status === 413
+      ? `✕ Nothing was applied: ${n} problem${n === 1 ? "" : "s"}`
+      : `✕ ${n === 1 ? "Problem" : `${n} problems`}`,
+  });
+  heading.setAttribute("role", "alert");
+  return [heading, list];
 }

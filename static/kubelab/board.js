@@ -172,6 +172,8 @@ const selector = new SelectorBox($("filterbar"), {
 filterChanged();
 selector.run();
 
+// A lesson beside the board re-checks its steps when the cluster changes (lesson.js).
+store.subscribe(() => document.dispatchEvent(new CustomEvent("kubelab:changed")));
 store.subscribe((batch, flags) => {
   board.render(batch, flags);
   revealColumn();
