@@ -1,6 +1,7 @@
 """Pages and the board's form endpoints. Thin: every write is one call into `cluster`."""
 
 import yaml
+from django.db.models import Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -22,10 +23,16 @@ def _cluster(name):
         raise Http404(f"no cluster named {name!r}") from None
 
 
+def _sandboxes():
+    """The clusters people made themselves: a lesson's own cluster (one per learner and
+    lesson, lessons.models.LessonRun) is reached from /lessons/, not listed beside them."""
+    return Cluster.objects.filter(lesson_run__isnull=True)
+
+
 def _cluster_rows():
     return [{"name": c.name, "nodes": c.api_objects.filter(kind="Node").count(),
              "pods": c.api_objects.filter(kind="Pod").count(), "now": c.clock.now}
-            for c in Cluster.objects.select_related("clock")]
+            for c in _sandboxes().select_related("clock")]
 
 
 @require_GET
@@ -70,7 +77,8 @@ def board_context(cluster):
     """What the board's template needs; a lesson page renders the board with these too."""
     return {
         "cluster": cluster,
-        "clusters": Cluster.objects.values_list("name", flat=True),
+        "clusters": Cluster.objects.filter(Q(lesson_run__isnull=True) | Q(pk=cluster.pk))
+        .values_list("name", flat=True),
         "api_base": f"/clusters/{cluster.name}",
         "examples": examples.all_examples(),
         "example_groups": examples.GROUPS,

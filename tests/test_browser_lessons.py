@@ -91,3 +91,22 @@ def test_the_replicationcontroller_lesson_walked_through_the_board(live_kubelab,
     # The list remembers this learner's progress.
     page.goto(live_kubelab.url + "/lessons/")
     expect(card).to_contain_text("done")
+
+
+def test_a_seed_mistake_is_applied_as_written_explained_and_fixed_in_one_click(live_kubelab,
+                                                                               page):
+    page.goto(live_kubelab.url + "/lessons/services/")
+    page.get_by_role("button", name="Start the lesson").click()
+    expect(page.locator("#conn")).to_have_text("live")
+    mistake = page.locator('.lesson-manifest[data-manifest="seed-kubia-service"]')
+    explained = mistake.locator(".mistake-explained")
+    expect(explained).to_be_hidden()
+    mistake.get_by_role("button", name="Apply as written").click()
+    outcome = mistake.locator('[data-outcome="seed-kubia-service"]')
+    expect(outcome).to_contain_text("Nothing was applied")
+    expect(outcome).to_contain_text("a comment needs a space before #")
+    expect(explained).to_be_visible()
+    explained.get_by_role("button", name=re.compile("^Apply the fix")).click()
+    expect(explained.locator('[data-outcome="kubia-service"]')).to_contain_text("service/kubia created")
+    expect(step(page, "apply-service")).to_have_class(re.compile(r"\bis-done\b"))
+    shot(page, "lesson-services-mistake")

@@ -111,3 +111,24 @@ def test_the_learners_language_is_chosen_from_the_browser_then_kept(db, client, 
     page = client.get("/lessons/hello/", HTTP_ACCEPT_LANGUAGE="ko").content.decode()
     assert "Hello" in page and "반가워요" not in page              # the choice is kept
     assert "Hi" in Client().get("/lessons/hello/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+
+
+def test_lesson_text_renders_paragraphs_lists_code_and_bold_and_escapes_the_rest():
+    from lessons.templatetags.lesson_text import lesson_text
+
+    html = lesson_text("A **pod** <script>\nruns.\n\n- one `-l app`\n- two\n  lines\n\nEnd")
+    assert html == ("<p>A <strong>pod</strong> &lt;script&gt; runs.</p>"
+                    "<ul><li>one <code>-l app</code></li><li>two lines</li></ul><p>End</p>")
+
+
+def test_lesson_clusters_stay_out_of_the_home_list_and_the_switcher(db, client):
+    from cluster import bootstrap
+
+    bootstrap.create_cluster("mine", 1)
+    run = _start(client)
+    home = client.get("/").content.decode()
+    assert "mine" in home and run.cluster.name not in home
+    board = client.get("/clusters/mine/").content.decode()
+    assert run.cluster.name not in board
+    lesson = client.get("/lessons/pods/").content.decode()
+    assert f'<option value="/clusters/{run.cluster.name}/" selected>' in lesson

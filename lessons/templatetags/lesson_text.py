@@ -1,5 +1,6 @@
-"""Lesson text as HTML: paragraphs at blank lines, `code` and **bold**, everything else escaped
-(a lesson file is data a teacher writes, never markup the page trusts)."""
+"""Lesson text as HTML: paragraphs at blank lines, lists of lines that start with "- ", `code`
+and **bold**; everything else escaped (a lesson file is data a teacher writes, never markup
+the page trusts)."""
 
 import re
 
@@ -19,10 +20,27 @@ def inline(text):
     return _BOLD.sub(r"<strong>\1</strong>", html)
 
 
+def _block(block):
+    lines = block.strip().splitlines()
+    if all(re.match(r"\s*- ", line) or line.startswith("  ") for line in lines) and \
+            lines[0].lstrip().startswith("- "):
+        items, current = [], []
+        for line in lines:
+            if line.lstrip().startswith("- ") and not line.startswith("   "):
+                if current:
+                    items.append(current)
+                current = [line.lstrip()[2:]]
+            else:
+                current.append(line.strip())
+        items.append(current)
+        return "<ul>" + "".join(f"<li>{inline(' '.join(item))}</li>" for item in items) + "</ul>"
+    return f"<p>{inline(' '.join(block.split()))}</p>"
+
+
 @register.filter
 def lesson_text(text):
-    paragraphs = [p for p in re.split(r"\n\s*\n", text or "") if p.strip()]
-    return mark_safe("".join(f"<p>{inline(' '.join(p.split()))}</p>" for p in paragraphs))
+    blocks = [b for b in re.split(r"\n\s*\n", text or "") if b.strip()]
+    return mark_safe("".join(_block(b) for b in blocks))
 
 
 @register.filter

@@ -17,7 +17,8 @@ export function errorText(error) {
   if (error.document) where.push(`document ${error.document}`);
   if (error.line) where.push(`line ${error.line}`);
   const parts = [];
-  if (where.length) parts.push(where.join(", "));
+  // A whole-text problem (a tab, bad YAML) says where itself, with the column.
+  if (where.length && !/^document \d/.test(String(error.message))) parts.push(where.join(", "));
   // The server's message often names the field already; say it once.
   if (error.field && !String(error.message).includes(error.field)) parts.push(error.field);
   parts.push(error.message);
