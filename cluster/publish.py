@@ -5,11 +5,16 @@ notice lost or coalesced costs nothing, and rolled-back writes are never seen. G
 message types live here and nowhere else.
 """
 
+import asyncio
 import functools
+import logging
+import os
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
+
+log = logging.getLogger(__name__)
 
 CHANGES = "cluster.changes"   # {"type": CHANGES, "cluster": name}
 CLOCK = "cluster.clock"       # {"type": CLOCK, "cluster": name, "clock": Clock object}
@@ -21,8 +26,52 @@ def group_name(cluster_name):
 
 def _send(cluster_name, message):
     layer = get_channel_layer()
-    if layer is not None:
+    if layer is None:
+        return
+    loop = _server_loop()
+    if loop is None:
+        # No event loop behind this thread (a `manage.py reconcile` worker, a test, a shell):
+        # the send runs to its end here.
         async_to_sync(layer.group_send)(group_name(cluster_name), message)
+        return
+    # A thread the server's loop handed work to (a request, a tick): the listeners' queues
+    # live on that loop, so the send runs there, and this thread does not wait for it. Waiting
+    # gained nothing (a notice carries no data) and hung shutdown: once the loop had stopped,
+    # a tick's last notice waited for it forever and the process could not exit.
+    try:
+        loop.call_soon_threadsafe(_spawn_send, layer, group_name(cluster_name), message)
+    except RuntimeError:
+        pass            # the loop is closed: the server is going, and its listeners with it
+
+
+def _server_loop():
+    """The event loop this thread works for, or None: its own running loop, or the one
+    asgiref's sync_to_async recorded for its worker threads (async_to_sync reads the same)."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    local = SyncToAsync.threadlocal
+    loop = getattr(local, "main_event_loop", None)
+    if loop is None or getattr(local, "main_event_loop_pid", None) != os.getpid():
+        return None     # none recorded, or recorded before a fork
+    return None if loop.is_closed() else loop
+
+
+# Sends under way on the loop: asyncio keeps only weak references to tasks.
+_sending = set()
+
+
+def _spawn_send(layer, group, message):
+    task = asyncio.ensure_future(layer.group_send(group, message))
+    _sending.add(task)
+    task.add_done_callback(_sent)
+
+
+def _sent(task):
+    _sending.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        log.error("change notice not sent", exc_info=task.exception())
 
 
 def changes_committed(cluster_name):

@@ -333,13 +333,12 @@ def test_delete_waits_for_the_object_to_go(lab, k, manifest):
 def test_delete_a_running_pod_waits_for_its_kubelet(lab, k, manifest):
     k("create", "-f", manifest(pod("dl-7")))
     until("the live server to catch up", lambda: (get_pod(lab, "dl-7") or {}).get("status", {}).get("phase") == "Running")
-    # --wait=false: in 2 of 4 whole-suite runs (never alone) kubectl's wait after this delete
-    # never saw the pod's DELETED event and hung; under investigation (session 3's note).
-    # Waiting through the watch is tested in test_kubectl_streams.
-    result = k.run("delete", "pod", "dl-7", "--grace-period=1", "--wait=false", timeout=60)
+    # kubectl's default --wait: it returns once the kubelet has finished the pod (its list or
+    # the watch's DELETED says so), even when the pod goes before kubectl lists it.
+    result = k.run("delete", "pod", "dl-7", "--grace-period=1", timeout=60)
     assert result.ok, result.stderr
     assert result.stdout.strip() == 'pod "dl-7" deleted'
-    until("the kubelet to finish dl-7", lambda: get_pod(lab, "dl-7") is None)
+    assert get_pod(lab, "dl-7") is None
 
 
 def test_delete_dry_run_server_keeps_the_object(lab, k, manifest):

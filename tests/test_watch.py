@@ -228,6 +228,73 @@ async def test_the_view_answers_410_as_an_error_event(async_client):
     assert event["type"] == "ERROR" and event["object"]["code"] == 410
 
 
+def _http_scope(path, query):
+    return {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+            "method": "GET", "scheme": "http", "path": path, "raw_path": path.encode(),
+            "query_string": query.encode(), "headers": [(b"host", b"127.0.0.1")],
+            "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000)}
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_an_idle_watch_starts_its_body_at_once_so_the_headers_go_out():
+    """kube-apiserver flushes a watch's headers as it starts, and client-go waits for them;
+    daphne sends them with the first body message, so one must come before any event
+    (kubectl's `delete --wait` and `wait --for` hung on an idle watch without it)."""
+    from asgiref.sync import sync_to_async
+    from asgiref.testing import ApplicationCommunicator
+    from django.core.asgi import get_asgi_application
+
+    from cluster import bootstrap
+
+    cluster = await sync_to_async(bootstrap.create_cluster)("test", nodes=1)
+    rv = await sync_to_async(store.current_rv)(cluster)
+    app = ApplicationCommunicator(get_asgi_application(), _http_scope(
+        PODS, f"watch=true&resourceVersion={rv}&timeoutSeconds=60"))
+    await app.send_input({"type": "http.request", "body": b"", "more_body": False})
+    try:
+        start = await app.receive_output(timeout=5)
+        assert start["type"] == "http.response.start" and start["status"] == 200
+        # Nothing changes: without the empty first message this waits for the timeout.
+        body = await app.receive_output(timeout=3)
+        assert body == {"type": "http.response.body", "body": b"", "more_body": True}
+    finally:
+        await app.send_input({"type": "http.disconnect"})
+        await app.wait(timeout=5)
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_end_streams_completes_each_open_watch_response(monkeypatch):
+    """What the server runs as it shuts down: each stream ends as its timeout would, so its
+    response completes (daphne then delivers the disconnect Django's handler waits for)."""
+    import time
+
+    from asgiref.sync import sync_to_async
+    from asgiref.testing import ApplicationCommunicator
+    from django.core.asgi import get_asgi_application
+
+    from cluster import bootstrap
+
+    monkeypatch.setattr(watch, "_closing", False)       # restored for the tests after this
+    await sync_to_async(bootstrap.create_cluster)("test", nodes=1)
+    app = ApplicationCommunicator(get_asgi_application(), _http_scope(
+        PODS, "watch=true&timeoutSeconds=60"))
+    await app.send_input({"type": "http.request", "body": b"", "more_body": False})
+    try:
+        assert (await app.receive_output(timeout=5))["type"] == "http.response.start"
+        assert (await app.receive_output(timeout=5))["body"] == b""
+        assert len(watch._streams) == 1
+        started = time.monotonic()
+        await watch.end_streams()
+        assert time.monotonic() - started < watch.POLL_SECONDS     # woken, not polled
+        last = await app.receive_output(timeout=1)
+        # The response's end: a body message without more_body.
+        assert last["type"] == "http.response.body" and not last.get("more_body")
+        assert watch._streams == {}
+    finally:
+        await app.send_input({"type": "http.disconnect"})
+        await app.wait(timeout=5)
+
+
 # ---------------------------------------------------------------------------------------------
 # logs -f: the cursor behind the stream (cluster.api.follow)
 
@@ -313,3 +380,34 @@ async def test_a_change_notice_wakes_the_watch_and_queued_notices_are_drained():
             await asyncio.wait_for(layer.receive(channel), 0.05)
     finally:
         await watch.unsubscribe("wake-test", layer, channel)
+
+
+def test_a_notice_from_a_worker_thread_does_not_wait_for_a_stopped_loop():
+    """A reconciler tick runs in a thread the server's loop handed it to; its change notice
+    goes to that loop. Once the loop has stopped (the server shutting down) the tick's last
+    notice must not wait for it: waiting there kept the process from exiting."""
+    import asyncio
+    import threading
+
+    from asgiref.sync import sync_to_async
+
+    from cluster import publish
+
+    loop = asyncio.new_event_loop()
+    loop_stopped, returned = threading.Event(), threading.Event()
+
+    def tick():
+        loop.call_soon_threadsafe(loop.stop)
+        loop_stopped.wait(5)
+        publish.changes_committed("stopped-loop")       # outside a transaction: sends now
+        returned.set()
+
+    task = loop.create_task(sync_to_async(tick, thread_sensitive=False)())
+    try:
+        loop.run_forever()                  # until tick() stops it
+        loop_stopped.set()
+        assert returned.wait(5), "the notice waited for a loop that no longer runs"
+    finally:
+        loop_stopped.set()
+        loop.run_until_complete(task)       # lets a waiting send (before the fix) finish too
+        loop.close()

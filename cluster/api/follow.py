@@ -95,15 +95,18 @@ async def stream_log(request, cluster_name, target):
 async def _lines(cluster_name, cursor, first):
     # Log lines are written by kubelet passes, which commit changes too: their notice wakes us.
     layer, channel = await watch.subscribe(cluster_name)
+    task = watch.stream_started(layer, channel)
     try:
-        if first:
-            yield first
+        # Even empty, the first chunk goes out: it carries the headers (see watch._events), so
+        # the client's request returns at once, before the container writes anything.
+        yield first
         while True:
             text, ended = await watch.db_read(cursor.next)()
             if text:
                 yield text
-            if ended:
+            if ended or watch.closing():
                 return
             await watch.wait_for_notice(layer, channel, POLL_SECONDS)
     finally:
+        watch.stream_ended(task)
         await watch.unsubscribe(cluster_name, layer, channel)

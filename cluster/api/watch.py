@@ -14,6 +14,7 @@ Semantics, as the Kubernetes 1.32 API server (its watch cache) serves them:
   an object that starts matching is ADDED, one that stops matching is DELETED (carrying its
   last matching state at the change's resourceVersion);
 - allowWatchBookmarks: a BOOKMARK with the reached resourceVersion when idle a while;
+- the response headers are sent as the stream starts, before any event;
 - timeoutSeconds: the stream ends after that long (default 30 minutes, as minRequestTimeout);
 - a Table Accept header: each event's object is a one-row Table (cluster.api.tables).
 """
@@ -318,11 +319,62 @@ async def stream_watch(request, cluster_name, target):
     return response
 
 
+# The streams (watches, `logs -f`) this process serves: task -> (layer, channel) it waits on.
+# On shutdown daphne cancels each request's handler, but Django's handler then leaves the
+# stream's task, and the one listening for the client's disconnect, pending; finalised at
+# interpreter exit, a pending Queue.get crashed CPython 3.11 (SIGSEGV). end_streams() ends
+# each stream as its timeout would, so its response completes and both tasks finish.
+_streams = {}
+_closing = False
+
+
+def stream_started(layer, channel):
+    """Register the current task as serving a stream; pass it to stream_ended after."""
+    task = asyncio.current_task()
+    _streams[task] = (layer, channel)
+    return task
+
+
+def stream_ended(task):
+    _streams.pop(task, None)
+
+
+def closing():
+    """True once the server is shutting down: a stream then ends at its next wake-up."""
+    return _closing
+
+
+async def end_streams(seconds=5.0):
+    """End every open stream (waiting up to `seconds`), and any opened later after its first
+    read: for the server's shutdown, before its event loop stops. Each is woken at once."""
+    global _closing
+    _closing = True
+    tasks = list(_streams)
+    for layer, channel in list(_streams.values()):
+        if layer is not None:
+            try:
+                await layer.send(channel, {"type": publish.CHANGES, "cluster": ""})
+            except Exception:       # a full channel has a notice waiting already
+                pass
+    if tasks:
+        await asyncio.wait(tasks, timeout=seconds)
+    # Let the completed responses' disconnects reach the tasks listening for them.
+    for _ in range(3):
+        await asyncio.sleep(0)
+
+
 async def _events(cluster_name, cursor, spec, first, ended, layer, channel):
     loop = asyncio.get_running_loop()
     deadline = loop.time() + spec.timeout
     last_sent = loop.time()
+    task = stream_started(layer, channel)
     try:
+        # The headers at once, as kube-apiserver writes and flushes them when a watch starts:
+        # daphne sends them with the first body bytes, and client-go blocks until they come.
+        # kubectl's `delete --wait` and `wait --for` stop their informer once the list says
+        # done, and that stop waits for the watch request to return: with an idle watch
+        # (no event for a minute) kubectl hung. An empty body message sends the headers only.
+        yield b""
         for chunk in first:
             yield chunk
         while not ended:
@@ -332,11 +384,12 @@ async def _events(cluster_name, cursor, spec, first, ended, layer, channel):
             now = loop.time()
             if lines:
                 last_sent = now
-            if ended or now >= deadline:
+            if ended or now >= deadline or closing():
                 return
             if spec.bookmarks and now - last_sent >= BOOKMARK_SECONDS:
                 yield cursor.bookmark()
                 last_sent = now
             await wait_for_notice(layer, channel, min(POLL_SECONDS, deadline - now))
     finally:
+        stream_ended(task)
         await unsubscribe(cluster_name, layer, channel)

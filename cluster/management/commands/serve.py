@@ -68,9 +68,10 @@ class Command(BaseCommand):
     def handle(self, *args, host, port, https_port, no_demo, **options):
         from daphne.endpoints import build_endpoint_description_strings
         from daphne.server import Server
-        from twisted.internet import reactor
+        from twisted.internet import defer, reactor
 
         from cluster import bootstrap
+        from cluster.api import watch
         from config.asgi import application
 
         if not no_demo:
@@ -78,6 +79,10 @@ class Command(BaseCommand):
         if settings.RECONCILER == "inprocess":
             reactor.callWhenRunning(
                 lambda: asyncio.ensure_future(reconcile_forever(settings.TICK_INTERVAL)))
+        # Open watches and `logs -f` end cleanly before the loop stops, so the process exits at
+        # once on SIGTERM instead of dying on their pending tasks.
+        reactor.addSystemEventTrigger("before", "shutdown", lambda: defer.Deferred.fromFuture(
+            asyncio.ensure_future(watch.end_streams())))
         endpoints = build_endpoint_description_strings(host=host, port=port)
         if https_port:
             endpoints.append(tls_endpoint(host, https_port))
