@@ -313,7 +313,7 @@ def test_malformed_patch_is_a_bad_request(client, cluster):
 
 
 def test_unsupported_content_type_is_415(client, cluster):
-    response = post(client, PODS, "x", content_type="application/vnd.kubernetes.protobuf")
+    response = post(client, PODS, "x", content_type="text/plain")
     assert_status(response, 415, "UnsupportedMediaType")
     create_pod(client)
     assert_status(patch(client, f"{PODS}/web", "{}", content_type=JSON), 415,

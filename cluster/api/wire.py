@@ -7,6 +7,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse
 
 from cluster import manifests
+from cluster.api import protobuf
 from cluster.errors import ApiError, BadRequest, RequestEntityTooLarge, UnsupportedMediaType
 
 # The API server's request body limit (apiserver MaxRequestBodyBytes, 3 MiB).
@@ -137,13 +138,15 @@ def decode_yaml(raw, what="the request body"):
 
 
 def decode_object(request, raw=None):
-    """The object of a POST or PUT: JSON, or YAML when the client says so."""
+    """The object of a POST or PUT: JSON, or YAML or protobuf when the client says so."""
     raw = read_body(request) if raw is None else raw
     kind = media_type(request)
     if kind in ("", JSON, "*/*"):
         return decode_json(raw)
     if kind in (YAML, "application/x-yaml", "text/yaml"):
         return decode_yaml(raw)
+    if kind == protobuf.MEDIA_TYPE:
+        return protobuf.decode(raw)
     raise UnsupportedMediaType(
         f'the body of the request was in an unknown format ("{kind}") - accepted media types '
-        f"include: {JSON}, {YAML}")
+        f"include: {JSON}, {YAML}, {protobuf.MEDIA_TYPE}")
