@@ -8,6 +8,7 @@ import datetime as dt
 import secrets
 
 from django.db import models
+from django.utils import timezone
 
 
 def new_token():
@@ -33,6 +34,9 @@ class Cluster(models.Model):
     # The bearer token its kubeconfig carries: the API of this cluster, and only this one,
     # answers it (cluster.api.auth). Kept across resets, so a saved kubeconfig stays valid.
     token = models.CharField(max_length=64, default=new_token)
+    # When someone last looked at it (wall clock): a cluster left alone long enough sleeps
+    # (cluster.activity).
+    last_seen = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["name"]
@@ -62,6 +66,8 @@ class SimClock(models.Model):
     pending_step = models.FloatField(default=0)
     # Bumped on each spec change (paused/speed), for optimistic concurrency on the Clock object.
     resource_version = models.BigIntegerField(default=1)
+    # Paused by cluster.activity because nobody looked at the cluster; the next look resumes it.
+    idle_paused = models.BooleanField(default=False)
 
     def advance(self, seconds):
         self.now = self.now + dt.timedelta(seconds=seconds)

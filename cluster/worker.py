@@ -13,12 +13,14 @@ import socket
 from django.db import close_old_connections
 from django.db.models import Q
 
-from cluster import engine
+from cluster import activity, engine
 from cluster.models import Cluster, Worker
 
 log = logging.getLogger(__name__)
 
 LEASE_SECONDS = 10
+# How often a worker looks for clusters that nobody has looked at for long (cluster.activity).
+IDLE_CHECK_SECONDS = 10
 
 
 def wall_now():
@@ -41,6 +43,7 @@ class Reconciler:
         self.holder = holder or default_holder()
         self.exclusive = exclusive
         self.lease = dt.timedelta(seconds=lease_seconds)
+        self.idle_checked = None
 
     def claim(self):
         """Renew and take leases; return the clusters this holder now ticks."""
@@ -76,6 +79,11 @@ class Reconciler:
 
     def step(self, wall_elapsed):
         """Tick every held cluster once; return how many were ticked."""
+        now = wall_now()
+        if self.idle_checked is None or \
+                (now - self.idle_checked).total_seconds() >= IDLE_CHECK_SECONDS:
+            self.idle_checked = now
+            activity.pause_idle(now)
         clusters = self.claim()
         for cluster in clusters:
             try:

@@ -123,6 +123,9 @@ else:
 RECONCILER = envchoice("RECONCILER", "inprocess", ("inprocess", "worker"))
 # Wall seconds between reconciler ticks.
 TICK_INTERVAL = float(env("TICK_INTERVAL", "0.25"))
+# A cluster nobody has looked at for this long sleeps (its clock pauses) until someone does;
+# 0: never (cluster.activity).
+IDLE_PAUSE_SECONDS = envint("IDLE_PAUSE_SECONDS", 900)
 
 # Changes kept per cluster for watches and reconnecting boards to resume from.
 CHANGE_LOG_KEEP = envint("CHANGE_LOG_KEEP", 200_000)

@@ -8,7 +8,7 @@ same store calls as the API.
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from cluster import live, publish
+from cluster import activity, live, publish
 
 
 class ClusterConsumer(AsyncJsonWebsocketConsumer):
@@ -18,6 +18,7 @@ class ClusterConsumer(AsyncJsonWebsocketConsumer):
         if self.cluster is None:
             await self.close(code=4404)
             return
+        await self.looking()
         self.group = publish.group_name(name)
         # Join before reading, so nothing committed after the read can be missed.
         await self.channel_layer.group_add(self.group, self.channel_name)
@@ -55,6 +56,11 @@ class ClusterConsumer(AsyncJsonWebsocketConsumer):
 
     async def cluster_clock(self, message):
         await self.send_json({"type": "clock", "clock": message["clock"]})
+        await self.looking()       # an open board keeps its cluster awake
+
+    async def looking(self):
+        if activity.due(self.cluster.name):
+            await database_sync_to_async(activity.seen)(self.cluster.name)
 
 
 def _query_rv(scope):

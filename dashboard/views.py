@@ -6,7 +6,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from cluster import apply, bootstrap, kinds, selectors, store
+from cluster import activity, apply, bootstrap, kinds, selectors, store
 from cluster.errors import ApiError
 from cluster.kinds import validation
 from cluster.models import ApiObject, Cluster
@@ -74,7 +74,9 @@ def board(request, cluster):
 
 
 def board_context(cluster):
-    """What the board's template needs; a lesson page renders the board with these too."""
+    """What the board's template needs; a lesson page renders the board with these too.
+    Someone is looking at the cluster: it wakes if it slept (cluster.activity)."""
+    activity.seen(cluster.name)
     return {
         "cluster": cluster,
         "clusters": Cluster.objects.filter(Q(lesson_run__isnull=True) | Q(pk=cluster.pk))

@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
 
+from cluster import activity
 from cluster.api import wire
 from cluster.errors import Unauthorized
 from cluster.models import Cluster
@@ -178,6 +179,9 @@ class ApiAuthenticationMiddleware(_Middleware):
         refused = self._refusal(request, authenticate)
         if refused is not None:
             return refused
+        match = API_PATH.match(request.path)
+        if match:
+            activity.seen(match["cluster"])
         response = self.get_response(request)
         self._grant(request, response)
         return response
@@ -188,6 +192,8 @@ class ApiAuthenticationMiddleware(_Middleware):
             refused = await sync_to_async(self._refusal)(request, authenticate)
             if refused is not None:
                 return refused
+        if match and activity.due(match["cluster"]):
+            await sync_to_async(activity.seen)(match["cluster"])
         response = await self.get_response(request)
         if BOARD_PATH.match(request.path):
             await sync_to_async(self._grant)(request, response)

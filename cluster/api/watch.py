@@ -27,7 +27,7 @@ from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.http import StreamingHttpResponse
 
-from cluster import live, publish, store
+from cluster import activity, live, publish, store
 from cluster.api import filters, options, tables
 from cluster.errors import BadRequest, Gone, NotFound
 from cluster.models import Change, Cluster
@@ -389,6 +389,8 @@ async def _events(cluster_name, cursor, spec, first, ended, layer, channel):
             if spec.bookmarks and now - last_sent >= BOOKMARK_SECONDS:
                 yield cursor.bookmark()
                 last_sent = now
+            if activity.due(cluster_name):      # an open watch keeps its cluster awake
+                await db_read(activity.seen)(cluster_name)
             await wait_for_notice(layer, channel, min(POLL_SECONDS, deadline - now))
     finally:
         stream_ended(task)
