@@ -106,6 +106,7 @@ async def _lines(cluster_name, cursor, first):
                 yield text
             if ended or watch.closing():
                 return
+            await watch.keep_awake(cluster_name)
             await watch.wait_for_notice(layer, channel, POLL_SECONDS)
     finally:
         watch.stream_ended(task)

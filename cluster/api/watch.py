@@ -344,6 +344,12 @@ def closing():
     return _closing
 
 
+async def keep_awake(cluster_name):
+    """An open stream is someone looking: its cluster must not fall asleep (cluster.activity)."""
+    if activity.due(cluster_name):
+        await db_read(activity.seen)(cluster_name)
+
+
 async def end_streams(seconds=5.0):
     """End every open stream (waiting up to `seconds`), and any opened later after its first
     read: for the server's shutdown, before its event loop stops. Each is woken at once."""
@@ -389,8 +395,7 @@ async def _events(cluster_name, cursor, spec, first, ended, layer, channel):
             if spec.bookmarks and now - last_sent >= BOOKMARK_SECONDS:
                 yield cursor.bookmark()
                 last_sent = now
-            if activity.due(cluster_name):      # an open watch keeps its cluster awake
-                await db_read(activity.seen)(cluster_name)
+            await keep_awake(cluster_name)
             await wait_for_notice(layer, channel, min(POLL_SECONDS, deadline - now))
     finally:
         stream_ended(task)
