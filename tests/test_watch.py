@@ -411,3 +411,24 @@ def test_a_notice_from_a_worker_thread_does_not_wait_for_a_stopped_loop():
         loop_stopped.set()
         loop.run_until_complete(task)       # lets a waiting send (before the fix) finish too
         loop.close()
+
+
+def test_a_clock_watch_sees_each_pause_and_speed_change_not_time_passing(cluster, clock):
+    kind = kinds.get("Clock", "kubelab.io")
+    url = "/clusters/test/apis/kubelab.io/v1/clocks"
+    request = RequestFactory().get(url, {"watch": "true"})
+    watching = watch.ClockCursor(cluster, watch.parse(request, resolve("kubelab.io", "v1",
+                                                                        "clocks")), request)
+    first, ended = watching.start()
+    assert [(e["type"], e["object"]["spec"]) for e in events(first)] == [
+        ("ADDED", {"paused": False, "speed": 1})]
+    clock.run(3)
+    assert watching.next() == ([], False)
+    store.patch(cluster, kind, "", "cluster", {"spec": {"speed": 50}}, store.MERGE_PATCH)
+    store.patch(cluster, kind, "", "cluster", {"spec": {"paused": True}}, store.MERGE_PATCH)
+    later, ended = watching.next()
+    assert [(e["type"], e["object"]["spec"]) for e in events(later)] == [
+        ("MODIFIED", {"paused": True, "speed": 50})]        # the state now, as a watch cache
+    assert int(events(later)[0]["object"]["metadata"]["resourceVersion"]) > int(
+        events(first)[0]["object"]["metadata"]["resourceVersion"])
+    assert watching.next() == ([], False)

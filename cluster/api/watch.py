@@ -30,7 +30,7 @@ from django.http import StreamingHttpResponse
 from cluster import activity, live, publish, store
 from cluster.api import filters, options, tables
 from cluster.errors import BadRequest, Gone, NotFound
-from cluster.models import Change, Cluster
+from cluster.models import Change, Cluster, SimClock
 
 # Longest wait before reading the change log without a notice.
 POLL_SECONDS = 1.0
@@ -299,13 +299,35 @@ async def wait_for_notice(layer, channel, seconds):
             return
 
 
+class ClockCursor(Cursor):
+    """kubelab's Clock is not in the change log: its resourceVersion counts its own spec
+    changes (SimClock.resource_version: pause, speed). A watch sends MODIFIED each time it
+    moves past the one reached; simulated time passing alone is not a change."""
+
+    def _expired(self):
+        return [], not SimClock.objects.filter(cluster_id=self.cluster.pk).exists()
+
+    def next(self):
+        clock = SimClock.objects.filter(cluster_id=self.cluster.pk).first()
+        if clock is None:
+            return [], True
+        if clock.resource_version <= self.rv:
+            return [], False
+        self.rv = clock.resource_version
+        self.cluster.clock = clock
+        obj = self.spec.kind.to_object(self.cluster, clock)
+        if self.spec.selective and not self.spec.matches(obj):
+            return [], False
+        return [self._encode("MODIFIED", obj, clock.now if self.spec.table else None)], False
+
+
 async def stream_watch(request, cluster_name, target):
     """STREAMING["list"]: the watch stream, or None for a plain list."""
     if not is_watch(request):
         return None
     spec = parse(request, target)
     cluster = await db_read(find_cluster)(cluster_name)
-    cursor = Cursor(cluster, spec, request)
+    cursor = (ClockCursor if spec.kind.kind == "Clock" else Cursor)(cluster, spec, request)
     # Join before the first read: a change committed after it then always wakes the watch.
     layer, channel = await subscribe(cluster_name)
     try:
