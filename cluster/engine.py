@@ -46,7 +46,7 @@ def tick(cluster, seconds=0.0):
     3. Commit; listeners hear of the changes and of the new time after the commit.
     Returns the new simulated time.
     """
-    with transaction.atomic():
+    with publish.reconciling(), transaction.atomic():
         clock = SimClock.objects.select_for_update().get(cluster=cluster)
         if seconds:
             clock.advance(seconds)

@@ -6,9 +6,11 @@ message types live here and nowhere else.
 """
 
 import asyncio
+import contextlib
 import functools
 import logging
 import os
+import threading
 
 from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
@@ -74,11 +76,42 @@ def _sent(task):
         log.error("change notice not sent", exc_info=task.exception())
 
 
+# Who wants to hear, in this process, of writes the reconciler did not make itself: the
+# in-process reconciler, which then runs at once (as Kubernetes' controllers react to a watch
+# event within milliseconds) instead of at its next tick.
+_write_listeners = []
+_local = threading.local()
+
+
+def on_outside_write(callback):
+    """Call `callback(cluster_name)` after each commit of a write the reconciler did not make
+    (from the committing thread: it must only hand the news on). Returns its remover."""
+    _write_listeners.append(callback)
+    return lambda: _write_listeners.remove(callback)
+
+
+@contextlib.contextmanager
+def reconciling():
+    """The writes committed inside are the reconciler's own (cluster.engine.tick)."""
+    _local.reconciling = True
+    try:
+        yield
+    finally:
+        _local.reconciling = False
+
+
+def _committed(cluster_name):
+    _send(cluster_name, {"type": CHANGES, "cluster": cluster_name})
+    if not getattr(_local, "reconciling", False):
+        for listener in list(_write_listeners):
+            listener(cluster_name)
+
+
 def changes_committed(cluster_name):
     """Notify once per transaction and cluster, after commit; never from inside a transaction."""
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
-        _send(cluster_name, {"type": CHANGES, "cluster": cluster_name})
+        _committed(cluster_name)
         return
     # One notice per cluster per transaction: a tick writing thousands of objects sends one.
     # Django drops callbacks registered inside a savepoint that rolls back, so looking at the
@@ -86,7 +119,7 @@ def changes_committed(cluster_name):
     for entry in connection.run_on_commit:
         if getattr(entry[1], "kubelab_cluster", None) == cluster_name:
             return
-    callback = functools.partial(_send, cluster_name, {"type": CHANGES, "cluster": cluster_name})
+    callback = functools.partial(_committed, cluster_name)
     callback.kubelab_cluster = cluster_name
     transaction.on_commit(callback)
 
