@@ -129,3 +129,30 @@ def create_cluster(server, name, nodes):
     with opener.open(request, timeout=10) as response:
         assert response.status == 200, response.status  # the redirect to the new board
 
+
+class Learner:
+    """A browser session: cookies, and the CSRF token a form post carries."""
+
+    def __init__(self, server):
+        self.server = server
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+
+    def get(self, path):
+        with self.opener.open(self.server.url + path, timeout=10) as response:
+            return response.read().decode()
+
+    def post(self, path, **fields):
+        """A form post with the CSRF token, as the page's form sends it: (status, body)."""
+        token = next(c.value for c in self.jar if c.name == "csrftoken")
+        data = urllib.parse.urlencode({"csrfmiddlewaretoken": token, **fields}).encode()
+        request = urllib.request.Request(self.server.url + path, data=data,
+                                         headers={"Referer": self.server.url + path})
+        with self.opener.open(request, timeout=30) as response:
+            return response.status, response.read()
+
+    def progress(self, slug):
+        return json.loads(self.get(f"/lessons/{slug}/progress"))
+
+    def step(self, slug, step_id):
+        return next(s for s in self.progress(slug)["steps"] if s["id"] == step_id)
