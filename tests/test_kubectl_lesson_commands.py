@@ -22,7 +22,6 @@ import os
 import re
 import shlex
 import subprocess
-import urllib.parse
 
 import pytest
 
