@@ -13,6 +13,7 @@ only a container row (most probes) is written with the others in one batch, and 
 never read the pod at all (the probe fast path, below).
 """
 
+import functools
 import ipaddress
 import itertools
 import json
@@ -51,11 +52,28 @@ def free_ip(node, used):
     cidr = (node.get("spec") or {}).get("podCIDR")
     if not cidr:
         return None
-    for ip in ipaddress.ip_network(cidr).hosts():
-        if str(ip) not in used and int(ip) & 0xFF != 1:   # .1 is the node's bridge
-            used.add(str(ip))
-            return str(ip)
+    for value, ip in _hosts(cidr):
+        if ip not in used and value & 0xFF != 1:   # .1 is the node's bridge
+            used.add(ip)
+            return ip
     return None
+
+
+def _hosts(cidr):
+    """(int, text) of each address of ip_network(cidr).hosts(), in order. An IPv4 range is
+    counted through as integers, the network parsed once: an address object per host tried,
+    for every pod admitted, was most of admitting pods onto a node with many."""
+    network = _network(cidr)
+    if network.version != 4 or network.prefixlen >= 31:
+        return ((int(ip), str(ip)) for ip in network.hosts())
+    first, last = int(network.network_address) + 1, int(network.broadcast_address) - 1
+    return ((value, f"{value >> 24}.{value >> 16 & 0xFF}.{value >> 8 & 0xFF}.{value & 0xFF}")
+            for value in range(first, last + 1))
+
+
+@functools.lru_cache(maxsize=4096)
+def _network(cidr):
+    return ipaddress.ip_network(cidr)
 
 
 def reconcile(cluster, now):
@@ -340,8 +358,9 @@ def mark_synced(cluster, node, now):
 def _used_ips(cluster, rows):
     used = defaultdict(set)
     if any(not (row.body.get("status") or {}).get("startTime") for row in rows):
+        pod_ip = store.json_path("body__status__podIP", text=True)
         for node_name, ip in (ApiObject.objects.filter(cluster=cluster).pods()
-                              .exclude(node_name="").values_list("node_name", "body__status__podIP")):
+                              .exclude(node_name="").values_list("node_name", pod_ip)):
             if ip:
                 used[node_name].add(ip)
     return used

@@ -111,11 +111,15 @@ def changed_since(cluster, seen, owners, select):
     log (deleted pods included)."""
     namespaces = {str(row.uid): row.namespace for row in owners}
     touched = set()
+    # Strings as SQL text; the maps and lists as JSON text, decoded here.
     for type_, namespace, uid, labels, refs, deleting, phase in Change.objects.filter(
             cluster=cluster, id__gt=seen.cursor, kind="Pod", group="").values_list(
-            "type", "namespace", "object__metadata__uid", "object__metadata__labels",
-            "object__metadata__ownerReferences", "object__metadata__deletionTimestamp",
-            "object__status__phase"):
+            "type", "namespace", store.json_path("object__metadata__uid", text=True),
+            store.json_path("object__metadata__labels", raw=True),
+            store.json_path("object__metadata__ownerReferences", raw=True),
+            store.json_path("object__metadata__deletionTimestamp", text=True),
+            store.json_path("object__status__phase", text=True)):
+        labels, refs = store.decode_json(labels), store.decode_json(refs)
         if uid in seen.counted:
             touched.add(seen.counted[uid])        # a pod an owner counted changed or went
         controller = next((r.get("uid") for r in refs or [] if r.get("controller")), None)
