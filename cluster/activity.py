@@ -8,7 +8,7 @@ paused for idleness; the next look resumes it, so to its user simulated time sim
 pass while they were away. A clock the user paused stays paused. IDLE_PAUSE_SECONDS = 0 turns
 this off.
 
-`seen(name)` records a look in the database at most every TOUCH_SECONDS per process (`due(name)`
+`seen(name)` records a look in the database at most every touch_seconds() per process (`due(name)`
 answers in memory whether it would, so async callers only leave the event loop when it does).
 """
 
@@ -21,12 +21,17 @@ from django.db.models import F
 
 from cluster.models import Cluster, SimClock
 
-TOUCH_SECONDS = 30.0
 _touched: dict[str, float] = {}
 
 
+def touch_seconds():
+    """How often a look is written down: a tenth of the idle time, at most 30 s, so a cluster
+    in use is never taken for idle."""
+    return min(30.0, settings.IDLE_PAUSE_SECONDS / 10)
+
+
 def due(name):
-    return time.monotonic() - _touched.get(name, -math.inf) >= TOUCH_SECONDS
+    return time.monotonic() - _touched.get(name, -math.inf) >= touch_seconds()
 
 
 def seen(name):

@@ -34,6 +34,9 @@ class LiveServer:
         self.https_url = f"https://127.0.0.1:{self.https_port}"
         self.env = {**os.environ, "DATABASE_URL": f"sqlite:///{workdir}/live.sqlite3",
                     "PORT": str(self.port), "HOST": "127.0.0.1", "TICK_INTERVAL": "0.1",
+                    # The clusters a test module left behind sleep soon, so one session's
+                    # server does not slow down as the modules pile clusters up.
+                    "IDLE_PAUSE_SECONDS": "30",
                     "HTTPS_PORT": str(self.https_port), "TLS_DIR": f"{workdir}/tls",
                     "API_HOST": "127.0.0.1", **env}
         self.env.pop("DJANGO_SETTINGS_MODULE", None)

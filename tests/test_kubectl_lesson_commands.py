@@ -34,9 +34,11 @@ LESSONS = catalog.load()
 
 # Simulated seconds per wall second while a lesson's commands run. x20 keeps every probe and
 # grace period visible for at least a poll or two; the RC lesson's node power-off needs 40 s to
-# NotReady plus 300 s to eviction, so it runs at the clock's top speed.
+# NotReady plus 300 s to eviction, so it runs at the clock's top speed. The liveness lesson's
+# probe uses kubia-unhealthy's five good answers by itself within a simulated minute: at x5
+# that is 11 wall seconds for the learner's curl to come first, as it would at x1.
 SPEED = 20
-SPEEDS = {"replicationcontroller": 100}
+SPEEDS = {"replicationcontroller": 100, "liveness-probes": 5}
 
 WATCH = re.compile(r"(^|\s)(-w|--watch)(\s|$)")
 # A watch must print (its first listing) within this many wall seconds and keep running.

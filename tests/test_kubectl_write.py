@@ -247,6 +247,11 @@ def test_patch_merge_and_json(lab, k, manifest):
     k("patch", "pod", "pt-2", "--type", "json",
       "-p", '[{"op":"remove","path":"/metadata/labels/a"}]')
     assert get_pod(lab, "pt-2")["metadata"]["labels"] == {"b": "2"}
+    # "(no change)" compares kubectl's read with the patch's answer: wait until the kubelet
+    # has nothing more to write about the pod (Running and ready), or it may write between.
+    until("pt-2 to run and be ready", lambda: all(
+        c.get("ready") for c in (get_pod(lab, "pt-2").get("status") or {}).get(
+            "containerStatuses") or [{}]))
     # kubectl patch sends no fieldValidation: the server's default (Warn) drops the field.
     result = k.run("patch", "pod", "pt-2", "--type", "merge", "-p", '{"spec":{"foo":1}}')
     assert result.ok

@@ -3,7 +3,7 @@
 import datetime as dt
 
 from cluster import bootstrap
-from cluster.models import Cluster, SimClock, Worker
+from cluster.models import ApiObject, Cluster, SimClock, Worker
 from cluster.worker import Reconciler
 from tests.conftest import START
 
@@ -63,3 +63,21 @@ def test_a_worker_stopping_gives_its_clusters_back(db):
     worker.claim()
     worker.release()
     assert set(Cluster.objects.values_list("lease_holder", flat=True)) == {""}
+
+
+def test_a_reaction_reconciles_the_written_cluster_without_moving_its_clock(db):
+    from cluster import store
+    from tests.builders import make_pod
+
+    written = bootstrap.create_cluster("written", 1)
+    other = bootstrap.create_cluster("other", 1)
+    store.create(written, make_pod("web"))
+    store.create(other, make_pod("web"))
+    before = {c: SimClock.objects.get(cluster=c).now for c in (written, other)}
+    Reconciler(exclusive=False).react({"written"})
+    pods = {c.name: ApiObject.objects.get(cluster=c, kind="Pod").node_name for c in (written, other)}
+    assert pods == {"written": "node-1", "other": ""}          # scheduled at once; not the other
+    assert {c: SimClock.objects.get(cluster=c).now for c in (written, other)} == before
+    SimClock.objects.filter(cluster=other).update(paused=True)
+    Reconciler(exclusive=False).react({"other"})               # a paused clock: nothing moves
+    assert ApiObject.objects.get(cluster=other, kind="Pod").node_name == ""
