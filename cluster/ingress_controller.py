@@ -115,8 +115,8 @@ def choose(ingresses, host, path):
 def route(cluster, host, path, client_ip="10.0.0.1", network=None):
     """Route one request through the cluster's Ingresses to a pod: a Route."""
     path = "/" + (path or "").lstrip("/")
-    ingresses = [row.body for row in ApiObject.objects.filter(
-        cluster=cluster, kind="Ingress", group="networking.k8s.io").order_by("pk")]
+    ingresses = [row.body for row in sorted(ApiObject.objects.filter(
+        cluster=cluster, kind="Ingress", group="networking.k8s.io"), key=lambda row: row.pk)]
     chosen = choose(ingresses, host, path)
     if chosen is None:
         return Route(404, "404 Not Found\n",

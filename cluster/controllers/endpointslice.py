@@ -68,14 +68,16 @@ _triggers = {}   # cluster pk -> {service uid: (service trigger time, {pod name:
 
 
 def reconcile(cluster, now):
-    services = [row for row in ApiObject.objects.filter(cluster=cluster, kind="Service", group="")
-                .order_by("pk")]
+    # Oldest first, sorted here: ORDER BY id makes SQLite walk the whole table by rowid
+    # instead of the (cluster, kind) index (30 ms a tick beside 10,000 pods, with no Service).
+    services = sorted(ApiObject.objects.filter(cluster=cluster, kind="Service", group=""),
+                      key=lambda row: row.pk)
     selected = [row for row in services if selects(row.body)]
     tracker = _triggers.setdefault(cluster.pk, {})
     if selected:
         slices = {}
-        for row in ApiObject.objects.filter(cluster=cluster, kind="EndpointSlice",
-                                            group=GROUP).order_by("pk"):
+        for row in sorted(ApiObject.objects.filter(cluster=cluster, kind="EndpointSlice",
+                                                   group=GROUP), key=lambda row: row.pk):
             labels = row.labels or {}
             if labels.get(MANAGED_BY) == CONTROLLER_NAME and SERVICE_NAME in labels \
                     and not row.deleting:
