@@ -99,11 +99,17 @@ def advance(run, lesson):
                 run.done[step.id] = {"rv": rv, "at": store.timestamp(store.now_of(cluster))}
                 run.since = rv
                 changed = True
-            if changed and len(run.done) == len(lesson.steps) and run.finished is None:
+            if changed and steps_done(run, lesson) == len(lesson.steps) and run.finished is None:
                 run.finished = timezone.now()
             if changed:
                 run.save()
     return state(run, lesson)
+
+
+def steps_done(run, lesson):
+    """How many of the lesson's steps the learner has done (a teacher may have edited the
+    lesson since: steps no longer in it do not count)."""
+    return sum(step.id in run.done for step in lesson.steps)
 
 
 def state(run, lesson):
@@ -113,7 +119,7 @@ def state(run, lesson):
         "cluster": run.cluster.name if run.cluster else None,
         "steps": [{"id": s.id, "done": s.id in run.done, "current": s.id == current,
                    "at": run.done.get(s.id, {}).get("at")} for s in lesson.steps],
-        "done": len(run.done),
+        "done": steps_done(run, lesson),
         "total": len(lesson.steps),
         "finished": run.finished is not None,
     }

@@ -63,7 +63,8 @@ def index(request):
     for lesson in lessons.lessons:
         run = runs.get(lesson.slug)
         rows.append({"lesson": lesson, "run": run,
-                     "done": len(run.done) if run else 0, "total": len(lesson.steps)})
+                     "done": progress.steps_done(run, lesson) if run else 0,
+                     "total": len(lesson.steps)})
     offered = sorted({code for lesson in lessons.lessons for code in lesson.languages})
     return render(request, "lessons/index.html", {"rows": rows, "broken": lessons.broken,
                                                   "language": language_of(request, offered)})

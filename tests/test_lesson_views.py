@@ -132,3 +132,12 @@ def test_lesson_clusters_stay_out_of_the_home_list_and_the_switcher(db, client):
     assert run.cluster.name not in board
     lesson = client.get("/lessons/pods/").content.decode()
     assert f'<option value="/clusters/{run.cluster.name}/" selected>' in lesson
+
+
+def test_progress_counts_only_the_steps_the_lesson_still_has(db, client):
+    run = _start(client)
+    run.done = {"run-pod": {"rv": 1, "at": "2026-01-01T00:00:00Z"},
+                "a-step-the-teacher-removed": {"rv": 2, "at": "2026-01-01T00:00:01Z"}}
+    run.save()
+    assert client.get("/lessons/pods/progress").json()["done"] == 1
+    assert "1 of 3 steps" in client.get("/lessons/").content.decode()
