@@ -79,3 +79,34 @@ KUBIA_READINESS = """        readinessProbe:
             command: ["ls", "/var/ready"]
           periodSeconds: 1
 """
+
+
+# The Service in front of the kubia RC's pods ({target}: its targetPort, a number or a name).
+KUBIA_SERVICE = """apiVersion: v1
+kind: Service
+metadata:
+  name: kubia
+  labels:
+    tier: web
+spec:
+  ports:
+  - port: 80
+    targetPort: {target}
+  selector:
+    app: kubia
+"""
+
+
+def apply_ok(cluster, text):
+    """Apply a manifest through the YAML form's path, insisting it applies."""
+    from cluster import apply
+
+    report = apply.apply_text(cluster, text)
+    assert report.ok, report.as_dict()
+
+
+def kubia_behind_a_service(cluster, clock, *, replicas=3, probe="", target=8080, seconds=10):
+    """The kubia RC and its Service, ticked `seconds` so the pods run and are selected."""
+    apply_ok(cluster, KUBIA_RC.format(replicas=replicas, probe=probe))
+    apply_ok(cluster, KUBIA_SERVICE.format(target=target))
+    clock.run(seconds)

@@ -5,47 +5,23 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from cluster import apply, kinds, store
+from cluster import kinds, store
 from cluster.controllers import endpoints as controller
 from cluster.controllers.kubelet import exec_command
 from cluster.errors import NotFound
 from cluster.models import ApiObject, Change
-from tests.builders import KUBIA_READINESS, KUBIA_RC, make_pod
+from tests.builders import (KUBIA_READINESS, KUBIA_RC, KUBIA_SERVICE, apply_ok,
+                            kubia_behind_a_service, make_pod)
 
 POD = kinds.get("Pod")
 RC = kinds.get("ReplicationController")
 SERVICE = kinds.get("Service")
 ENDPOINTS = kinds.get("Endpoints")
 
-SERVICE_TEXT = """apiVersion: v1
-kind: Service
-metadata:
-  name: kubia
-  labels:
-    tier: web
-spec:
-  ports:
-  - port: 80
-    targetPort: {target}
-  selector:
-    app: kubia
-"""
-
 
 @pytest.fixture
 def clock(committed_clock):
     return committed_clock
-
-
-def apply_text(cluster, text):
-    report = apply.apply_text(cluster, text)
-    assert report.ok, report.as_dict()
-
-
-def start(cluster, clock, *, replicas=3, probe="", target=8080, seconds=10):
-    apply_text(cluster, KUBIA_RC.format(replicas=replicas, probe=probe))
-    apply_text(cluster, SERVICE_TEXT.format(target=target))
-    clock.run(seconds)
 
 
 def endpoints(cluster, name="kubia", namespace="default"):
@@ -62,7 +38,7 @@ def ips(addresses):
 
 
 def test_endpoints_list_the_ready_pods_with_the_target_port(cluster, clock):
-    start(cluster, clock)
+    kubia_behind_a_service(cluster, clock)
     ep = endpoints(cluster)
     running = pods(cluster)
     assert len(running) == 3
@@ -90,7 +66,7 @@ def test_endpoints_list_the_ready_pods_with_the_target_port(cluster, clock):
 
 
 def test_a_pod_failing_readiness_moves_to_not_ready_addresses_and_back(cluster, clock):
-    start(cluster, clock, replicas=2, probe=KUBIA_READINESS)
+    kubia_behind_a_service(cluster, clock, replicas=2, probe=KUBIA_READINESS)
     subset = endpoints(cluster)["subsets"][0]
     assert "addresses" not in subset
     assert len(subset["notReadyAddresses"]) == 2
@@ -113,7 +89,7 @@ def test_a_pod_failing_readiness_moves_to_not_ready_addresses_and_back(cluster, 
 
 
 def test_publish_not_ready_addresses_lists_every_pod_as_ready(cluster, clock):
-    start(cluster, clock, replicas=2, probe=KUBIA_READINESS)
+    kubia_behind_a_service(cluster, clock, replicas=2, probe=KUBIA_READINESS)
     service = store.get(cluster, SERVICE, "default", "kubia")
     service["spec"]["publishNotReadyAddresses"] = True
     store.update(cluster, service)
@@ -133,7 +109,7 @@ def test_a_named_target_port_is_resolved_per_pod(cluster, clock):
     # Bare pods (an RC would adopt the odd ones and scale them away).
     for name, port in (("a", 8080), ("b", 8080), ("c", 9090), ("portless", None)):
         store.create(cluster, named_pod(name, port))
-    apply_text(cluster, SERVICE_TEXT.format(target="http"))
+    apply_ok(cluster, KUBIA_SERVICE.format(target="http"))
     clock.run(5)
     subsets = endpoints(cluster)["subsets"]
     # A pod whose `http` port is another number goes to a subset of its own; one without the
@@ -150,7 +126,7 @@ def test_a_named_target_port_is_resolved_per_pod(cluster, clock):
 
 
 def test_scaling_the_rc_changes_the_addresses(cluster, clock):
-    start(cluster, clock, replicas=2)
+    kubia_behind_a_service(cluster, clock, replicas=2)
     assert len(endpoints(cluster)["subsets"][0]["addresses"]) == 2
     rc = store.get(cluster, RC, "default", "kubia")
     rc["spec"]["replicas"] = 4
@@ -170,7 +146,7 @@ def test_scaling_the_rc_changes_the_addresses(cluster, clock):
 
 
 def test_a_service_without_a_selector_keeps_the_users_endpoints(cluster, clock):
-    apply_text(cluster, """apiVersion: v1
+    apply_ok(cluster, """apiVersion: v1
 kind: Service
 metadata:
   name: external-service
@@ -195,7 +171,7 @@ subsets:
 
 
 def test_deleting_the_service_deletes_its_endpoints(cluster, clock):
-    start(cluster, clock, replicas=1)
+    kubia_behind_a_service(cluster, clock, replicas=1)
     store.delete(cluster, SERVICE, "default", "kubia")
     clock.tick(1)
     try:
@@ -209,7 +185,7 @@ def test_deleting_the_service_deletes_its_endpoints(cluster, clock):
 def test_endpoints_without_a_service_are_left_alone_while_the_controller_runs(cluster, clock):
     clock.tick(1)
     assert cluster.pk in controller._seen     # the change log is read from here on
-    apply_text(cluster, """apiVersion: v1
+    apply_ok(cluster, """apiVersion: v1
 kind: Endpoints
 metadata:
   name: lonely
@@ -222,7 +198,7 @@ subsets:
 
 
 def test_a_new_worker_deletes_endpoints_left_without_a_service(cluster, clock):
-    start(cluster, clock, replicas=1)
+    kubia_behind_a_service(cluster, clock, replicas=1)
     store.delete(cluster, SERVICE, "default", "kubia")
     controller._seen.clear()            # a new worker: no cursor, checkLeftoverEndpoints
     clock.tick(1)
@@ -230,8 +206,8 @@ def test_a_new_worker_deletes_endpoints_left_without_a_service(cluster, clock):
 
 
 def test_a_headless_service_is_labelled_and_may_have_no_ports(cluster, clock):
-    apply_text(cluster, KUBIA_RC.format(replicas=2, probe=""))
-    apply_text(cluster, """apiVersion: v1
+    apply_ok(cluster, KUBIA_RC.format(replicas=2, probe=""))
+    apply_ok(cluster, """apiVersion: v1
 kind: Service
 metadata:
   name: kubia-headless
@@ -248,7 +224,7 @@ spec:
 
 
 def test_an_external_name_service_gets_no_endpoints(cluster, clock):
-    apply_text(cluster, """apiVersion: v1
+    apply_ok(cluster, """apiVersion: v1
 kind: Service
 metadata:
   name: ext
@@ -261,7 +237,7 @@ spec:
 
 
 def test_an_idle_pass_writes_nothing(cluster, clock):
-    start(cluster, clock)
+    kubia_behind_a_service(cluster, clock)
     clock.tick(1)
     rv = endpoints(cluster)["metadata"]["resourceVersion"]
     latest = Change.objects.filter(cluster=cluster).order_by("-id").first().id

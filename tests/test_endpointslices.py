@@ -8,12 +8,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from cluster import apply, kinds, store
+from cluster import kinds, store
 from cluster.controllers import endpointslice as controller
 from cluster.controllers.kubelet import exec_command
 from cluster.errors import Invalid
 from cluster.models import ApiObject, Change
-from tests.builders import KUBIA_READINESS, KUBIA_RC, make_pod
+from tests.builders import (KUBIA_READINESS, KUBIA_SERVICE, apply_ok,
+                            kubia_behind_a_service, make_pod)
 
 POD = kinds.get("Pod")
 NODE = kinds.get("Node")
@@ -21,35 +22,10 @@ RC = kinds.get("ReplicationController")
 SERVICE = kinds.get("Service")
 SLICE = kinds.get("EndpointSlice", "discovery.k8s.io")
 
-SERVICE_TEXT = """apiVersion: v1
-kind: Service
-metadata:
-  name: kubia
-  labels:
-    tier: web
-spec:
-  ports:
-  - port: 80
-    targetPort: {target}
-  selector:
-    app: kubia
-"""
-
 
 @pytest.fixture
 def clock(committed_clock):
     return committed_clock
-
-
-def apply_text(cluster, text):
-    report = apply.apply_text(cluster, text)
-    assert report.ok, report.as_dict()
-
-
-def start(cluster, clock, *, replicas=3, probe="", target=8080, seconds=10):
-    apply_text(cluster, KUBIA_RC.format(replicas=replicas, probe=probe))
-    apply_text(cluster, SERVICE_TEXT.format(target=target))
-    clock.run(seconds)
 
 
 def slices(cluster, service="kubia"):
@@ -80,7 +56,7 @@ def cells(obj, now):
 # --- the controller ----------------------------------------------------------------------------
 
 def test_a_service_gets_a_slice_of_its_pods_owned_and_labelled(cluster, clock):
-    start(cluster, clock)
+    kubia_behind_a_service(cluster, clock)
     piece = only_slice(cluster)
     service = store.get(cluster, SERVICE, "default", "kubia")
     meta = piece["metadata"]
@@ -115,7 +91,7 @@ def test_an_endpoint_carries_its_nodes_zone(cluster, clock):
     node = store.get(cluster, NODE, "", "node-1")
     node["metadata"].setdefault("labels", {})["topology.kubernetes.io/zone"] = "zone-a"
     store.update(cluster, node)
-    start(cluster, clock)
+    kubia_behind_a_service(cluster, clock)
     endpoints = only_slice(cluster)["endpoints"]
     assert "node-1" in {e["nodeName"] for e in endpoints}
     for endpoint in endpoints:
@@ -123,7 +99,7 @@ def test_an_endpoint_carries_its_nodes_zone(cluster, clock):
 
 
 def test_conditions_follow_the_readiness_probe(cluster, clock):
-    start(cluster, clock, replicas=2, probe=KUBIA_READINESS)
+    kubia_behind_a_service(cluster, clock, replicas=2, probe=KUBIA_READINESS)
     not_ready = {"ready": False, "serving": False, "terminating": False}
     endpoints = only_slice(cluster)["endpoints"]
     assert [e["conditions"] for e in endpoints] == [not_ready, not_ready]
@@ -140,7 +116,7 @@ def test_conditions_follow_the_readiness_probe(cluster, clock):
 
 
 def test_publish_not_ready_addresses_makes_every_endpoint_ready(cluster, clock):
-    start(cluster, clock, replicas=1, probe=KUBIA_READINESS)
+    kubia_behind_a_service(cluster, clock, replicas=1, probe=KUBIA_READINESS)
     service = store.get(cluster, SERVICE, "default", "kubia")
     service["spec"]["publishNotReadyAddresses"] = True
     store.update(cluster, service)
@@ -151,7 +127,7 @@ def test_publish_not_ready_addresses_makes_every_endpoint_ready(cluster, clock):
 
 def test_a_deleted_pod_is_terminating_then_leaves_the_slice(cluster, clock):
     store.create(cluster, make_pod("web", labels={"app": "kubia"}, ports=[8080]))
-    apply_text(cluster, SERVICE_TEXT.format(target=8080))
+    apply_ok(cluster, KUBIA_SERVICE.format(target=8080))
     clock.run(6)
     name = only_slice(cluster)["metadata"]["name"]
     store.delete(cluster, POD, "default", "web")
@@ -171,7 +147,7 @@ def test_a_deleted_pod_is_terminating_then_leaves_the_slice(cluster, clock):
 
 
 def test_scaling_fills_and_empties_the_slice(cluster, clock):
-    start(cluster, clock, replicas=2)
+    kubia_behind_a_service(cluster, clock, replicas=2)
     assert len(only_slice(cluster)["endpoints"]) == 2
     rc = store.get(cluster, RC, "default", "kubia")
     rc["spec"]["replicas"] = 4
@@ -186,7 +162,7 @@ def test_scaling_fills_and_empties_the_slice(cluster, clock):
 
 
 def test_a_service_selecting_nothing_has_one_placeholder_slice(cluster, clock):
-    apply_text(cluster, SERVICE_TEXT.format(target=8080))
+    apply_ok(cluster, KUBIA_SERVICE.format(target=8080))
     clock.run(3)
     piece = only_slice(cluster)
     assert piece["endpoints"] is None and piece["ports"] is None
@@ -194,7 +170,7 @@ def test_a_service_selecting_nothing_has_one_placeholder_slice(cluster, clock):
 
 
 def test_deleting_the_service_deletes_its_slices(cluster, clock):
-    start(cluster, clock, replicas=1)
+    kubia_behind_a_service(cluster, clock, replicas=1)
     assert slices(cluster)
     store.delete(cluster, SERVICE, "default", "kubia")
     clock.run(2)
@@ -202,7 +178,7 @@ def test_deleting_the_service_deletes_its_slices(cluster, clock):
 
 
 def test_an_idle_pass_writes_nothing(cluster, clock):
-    start(cluster, clock)
+    kubia_behind_a_service(cluster, clock)
     clock.tick(1)
     piece = only_slice(cluster)
     latest = Change.objects.filter(cluster=cluster).order_by("-id").first().id
@@ -228,7 +204,7 @@ def test_a_named_target_port_groups_pods_by_the_port_they_resolve_to(cluster, cl
     # Bare pods (an RC would adopt the odd ones and scale them away).
     for name, port in (("a", 8080), ("b", 8080), ("c", 9090), ("portless", None)):
         store.create(cluster, named_pod(name, port))
-    apply_text(cluster, SERVICE_TEXT.format(target="http"))
+    apply_ok(cluster, KUBIA_SERVICE.format(target="http"))
     clock.run(5)
     found = {tuple(p["port"] for p in s["ports"] or []): s for s in slices(cluster)}
     assert set(found) == {(8080,), (9090,), ()}
@@ -239,7 +215,7 @@ def test_a_named_target_port_groups_pods_by_the_port_they_resolve_to(cluster, cl
 
 
 def test_the_slice_labels_follow_the_services(cluster, clock):
-    start(cluster, clock, replicas=1)
+    kubia_behind_a_service(cluster, clock, replicas=1)
     service = store.get(cluster, SERVICE, "default", "kubia")
     service["metadata"]["labels"] = {"tier": "front"}
     store.update(cluster, service)
@@ -248,7 +224,7 @@ def test_the_slice_labels_follow_the_services(cluster, clock):
 
 
 def test_an_external_name_service_gets_no_slices(cluster, clock):
-    apply_text(cluster, """apiVersion: v1
+    apply_ok(cluster, """apiVersion: v1
 kind: Service
 metadata:
   name: ext
