@@ -45,7 +45,13 @@ async def reconcile_forever(interval):
         written.add(cluster_name)
         wake.set()
 
-    publish.on_outside_write(lambda name: loop.call_soon_threadsafe(heard, name))
+    def hear(cluster_name):          # from the committing thread
+        try:
+            loop.call_soon_threadsafe(heard, cluster_name)
+        except RuntimeError:
+            pass                     # the loop is closed: the server is stopping
+
+    publish.on_outside_write(hear)
     last = time.monotonic()
     while True:
         started = time.monotonic()
