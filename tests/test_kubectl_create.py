@@ -1,6 +1,7 @@
-"""Real kubectl 1.32's `create` generators against a live kubelab. They POST their object as
-protobuf (`application/vnd.kubernetes.protobuf`, cluster.api.protobuf), and each prints what
-it prints against a real cluster, leaving the object a real API server would keep.
+"""Real kubectl 1.32's `create` generators against a live kubelab, and `kubectl run`. The
+generators POST their object as protobuf (`application/vnd.kubernetes.protobuf`,
+cluster.api.protobuf), `run` as JSON; each prints what it prints against a real cluster,
+leaving the object a real API server would keep.
 
 The module works in a cluster of its own (`create-lab`); each test uses its own names.
 """
@@ -122,3 +123,16 @@ def test_create_ingress(lab, k):
         "rules": [{"host": "foo.com", "http": {"paths": [
             {"path": "/bar", "pathType": "Exact",
              "backend": {"service": {"name": "web", "port": {"number": 80}}}}]}}]}
+
+
+def test_run_busybox_with_args_runs_them(lab, k):
+    # `kubectl run ... -- sh -c '...'` sets args, not command: busybox's image has CMD [sh] and
+    # no ENTRYPOINT, so the container runs the args themselves (JSON body, not protobuf).
+    assert k("run", "hello", "--image=busybox", "--restart=Never", "--",
+             "sh", "-c", "echo hi") == "pod/hello created\n"
+    pod = get(lab, "/api/v1/namespaces/default/pods/hello")
+    container = pod["spec"]["containers"][0]
+    assert (container.get("command"), container["args"]) == (None, ["sh", "-c", "echo hi"])
+    until("hello to succeed", lambda: get(lab, "/api/v1/namespaces/default/pods/hello")
+          ["status"].get("phase") == "Succeeded")
+    assert k("logs", "hello") == "hi\n"
