@@ -7,7 +7,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from cluster.api import auth
 from dashboard.views import board_context
-from lessons import catalog, progress
+from lessons import catalog, progress, words
 
 
 def _lesson(slug):
@@ -89,6 +89,7 @@ def lesson(request, slug):
     return render(request, "lessons/lesson.html", {
         **board_context(run.cluster), "lesson": lesson, "state": state, "steps": steps,
         "next_lesson": following, "manifests_url": manifests_url, "language": language,
+        "words": words.script_words(language),
     })
 
 

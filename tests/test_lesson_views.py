@@ -1,6 +1,8 @@
 """The lesson pages: the list with each learner's progress, starting a lesson in a fresh cluster
 beside its board, progress as JSON, manifests as files, and reset (lessons/views.py)."""
 
+import json
+
 import yaml
 from django.test import Client
 
@@ -141,3 +143,18 @@ def test_progress_counts_only_the_steps_the_lesson_still_has(db, client):
     run.save()
     assert client.get("/lessons/pods/progress").json()["done"] == 1
     assert "1 of 3 steps" in client.get("/lessons/").content.decode()
+
+
+def test_the_pages_own_words_follow_the_learners_language(db, client):
+    korean = {"HTTP_ACCEPT_LANGUAGE": "ko"}
+    assert "레슨 시작" in client.get("/lessons/pods/", **korean).content.decode()
+    _start(client)
+    page = client.get("/lessons/pods/", **korean).content.decode()
+    assert '<h2 id="lesson-steps-title">단계</h2>' in page and "힌트" in page
+    assert ">0/3</span> 단계" in page
+    words = json.loads(page.split('<script id="lesson-words" type="application/json">')[1]
+                       .split("</script>")[0])
+    assert words["{done} of {total}"] == "{done}/{total}"
+    page = client.get("/lessons/pods/?lang=en").content.decode()
+    assert '<h2 id="lesson-steps-title">Steps</h2>' in page and "0 of 3" in page
+    assert ">Apply Pod kubia-manual" in page          # buttons named in hints stay as written

@@ -60,3 +60,11 @@ def language_name(code):
     from django.conf.locale import LANG_INFO
 
     return LANG_INFO.get(code, {}).get("name_local", code)
+
+
+@register.simple_tag
+def ui(text, language, **values):
+    """The lesson pages' own words in the learner's language (lessons.words)."""
+    from lessons.words import say
+
+    return say(text, language, **values)

@@ -9,6 +9,10 @@ import { dialogConfirm } from "./nodeactions.js";
 const panel = document.getElementById("lesson-panel");
 const progressUrl = panel.dataset.progressUrl;
 const applyUrl = panel.dataset.applyUrl;
+// The page's own words in the learner's language (lessons/words.py), keyed by their English.
+const words = JSON.parse(document.getElementById("lesson-words").textContent);
+const say = (text, values = {}) =>
+  (words[text] || text).replace(/\{(\w+)\}/g, (_, name) => values[name] ?? `{${name}}`);
 const FALLBACK_MS = 4000;
 const SETTLE_MS = 250;
 
@@ -23,7 +27,7 @@ function renderProgress(state) {
     if (step.current) li.setAttribute("aria-current", "step");
     else li.removeAttribute("aria-current");
     li.querySelector(".step-state").textContent =
-      step.done ? "done: " : step.current ? "current: " : "to do: ";
+      say(step.done ? "done: " : step.current ? "current: " : "to do: ");
     if (step.done && !wasDone) {
       li.classList.add("just-done");
       setTimeout(() => li.classList.remove("just-done"), 1500);
@@ -35,7 +39,8 @@ function renderProgress(state) {
     explanation.open = false;
   }
   document.getElementById("lesson-meter").value = state.done;
-  document.getElementById("lesson-count").textContent = `${state.done} of ${state.total}`;
+  document.getElementById("lesson-count").textContent =
+    say("{done} of {total}", { done: state.done, total: state.total });
   document.getElementById("lesson-finished").hidden = !state.finished;
 }
 
@@ -113,7 +118,7 @@ const confirmReset = dialogConfirm(document.getElementById("confirm-dialog"));
 const resetForm = document.getElementById("lesson-reset-form");
 resetForm.addEventListener("submit", async (event) => {
   event.preventDefault();
-  const yes = await confirmReset({ title: "Reset the lesson?", ok: "Reset",
-    text: "Everything in this lesson's cluster is deleted, its nodes come back fresh, and the steps start again." });
+  const yes = await confirmReset({ title: say("Reset the lesson?"), ok: say("Reset"),
+    text: say("Everything in this lesson's cluster is deleted, its nodes come back fresh, and the steps start again.") });
   if (yes) resetForm.submit();
 });
