@@ -129,11 +129,18 @@ class Command(BaseCommand):
             self.stdout.write(f"  the API over HTTPS on port {https_port}; a kubeconfig: "
                               "python manage.py kubeconfig --cluster demo")
         self.stdout.flush()
-        Server(
+        server = Server(
             application=application,
             endpoints=endpoints,
             signal_handlers=True,
             verbosity=0,
             # A board's first snapshot holds every object: 1,000 pods are about 2 MB.
             websocket_max_message_size=64 * 1024 * 1024,
-        ).run()
+        )
+        # autobahn aborts (TCP reset) a websocket whose peer has not answered our close frame
+        # within 1 s: a `kubectl exec` on a busy machine can take longer, and then reports
+        # "connection reset by peer" instead of its command's exit code. run() makes the
+        # factory; this sets it before the first connection.
+        reactor.callWhenRunning(
+            lambda: server.ws_factory.setProtocolOptions(closeHandshakeTimeout=10))
+        server.run()
