@@ -7,6 +7,7 @@ import random
 import pytest
 
 from cluster import apply, ingress_controller as ic, traffic
+from tests.builders import apply_ok
 
 APP_TEXT = """apiVersion: v1
 kind: ReplicationController
@@ -168,8 +169,7 @@ def routed(cluster, clock):
     random.seed(5)
     traffic.reset_affinity()
     for text in (APP_TEXT.format(name="kubia"), APP_TEXT.format(name="foo"), INGRESS_TEXT):
-        report = apply.apply_text(cluster, text)
-        assert report.ok, report.as_dict()
+        apply_ok(cluster, text)
     clock.run(10)
     return cluster
 

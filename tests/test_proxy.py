@@ -9,8 +9,8 @@ import urllib.request
 import pytest
 import yaml
 
-from cluster import apply, store, traffic
-from tests.builders import KUBIA_READINESS, KUBIA_RC
+from cluster import store, traffic
+from tests.builders import KUBIA_READINESS, KUBIA_RC, apply_ok
 from tests.kubectl import Kubectl
 from tests.live import create_cluster, until
 
@@ -43,8 +43,7 @@ def seeded():
 
 def start(cluster, clock, probe=""):
     for text in (KUBIA_RC.format(replicas=2, probe=probe), SERVICE_TEXT):
-        report = apply.apply_text(cluster, text)
-        assert report.ok, report.as_dict()
+        apply_ok(cluster, text)
     clock.run(10)
 
 

@@ -8,40 +8,12 @@ import re
 
 from django.test import Client
 
-from cluster import apply, live, store
+from cluster import live, store
 from dashboard import examples
-from tests.builders import seed_manifest
+from tests.builders import KUBIA_RC, KUBIA_SERVICE, apply_ok, seed_manifest
 
-RC_AND_SERVICE = """apiVersion: v1
-kind: ReplicationController
-metadata:
-  name: kubia
-spec:
-  replicas: 2
-  selector:
-    app: kubia
-  template:
-    metadata:
-      labels:
-        app: kubia
-    spec:
-      containers:
-      - name: kubia
-        image: luksa/kubia
-        ports:
-        - containerPort: 8080
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: kubia
-spec:
-  ports:
-  - port: 80
-    targetPort: 8080
-  selector:
-    app: kubia
----
+RC_AND_SERVICE = KUBIA_RC.format(replicas=2, probe="") + "---\n" + KUBIA_SERVICE.format(
+    target=8080) + """---
 apiVersion: networking.k8s.io/v1
 kind: Ingress
 metadata:
@@ -61,11 +33,6 @@ spec:
 """
 
 
-def apply_text(cluster, text):
-    report = apply.apply_text(cluster, text)
-    assert report.ok, report.as_dict()
-
-
 def test_the_services_tab_sits_between_workloads_and_events_with_its_panel(cluster):
     page = Client().get(f"/clusters/{cluster.name}/").content.decode()
     tabs = re.findall(r'role="tab" id="tab-(\w+)"', page)
@@ -81,7 +48,7 @@ def test_the_services_tab_sits_between_workloads_and_events_with_its_panel(clust
 
 def test_the_snapshot_and_the_change_log_carry_services_endpoints_and_ingresses(cluster, clock):
     before = store.current_rv(cluster)
-    apply_text(cluster, RC_AND_SERVICE)
+    apply_ok(cluster, RC_AND_SERVICE)
     clock.run(10)
     objects = live.snapshot(cluster)["objects"]
     by_kind = {(o["kind"], o["metadata"]["name"]) for o in objects}

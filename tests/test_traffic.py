@@ -6,10 +6,10 @@ import random
 
 import pytest
 
-from cluster import apply, kinds, store, traffic
+from cluster import kinds, store, traffic
 from cluster.controllers.kubelet import exec_command
 from cluster.models import ApiObject, ContainerLog
-from tests.builders import KUBIA_READINESS, KUBIA_RC
+from tests.builders import KUBIA_READINESS, KUBIA_RC, apply_ok
 
 SERVICE = kinds.get("Service")
 
@@ -51,14 +51,9 @@ def seeded():
     traffic.reset_affinity()
 
 
-def apply_text(cluster, text):
-    report = apply.apply_text(cluster, text)
-    assert report.ok, report.as_dict()
-
-
 def start(cluster, clock, *, replicas=3, probe="", extra=""):
-    apply_text(cluster, KUBIA_RC.format(replicas=replicas, probe=probe))
-    apply_text(cluster, SERVICE_TEXT.format(extra=extra))
+    apply_ok(cluster, KUBIA_RC.format(replicas=replicas, probe=probe))
+    apply_ok(cluster, SERVICE_TEXT.format(extra=extra))
     clock.run(10)
 
 
@@ -174,7 +169,7 @@ def test_a_headless_service_resolves_to_a_ready_pod_ip(cluster, clock):
 
 def test_curl_in_an_exec_console_reaches_services_and_pods(cluster, clock):
     start(cluster, clock, replicas=2)
-    apply_text(cluster, CLIENT_TEXT)
+    apply_ok(cluster, CLIENT_TEXT)
     clock.run(5)
     code, out, _ = exec_command(cluster, "default", "client", None,
                                 ["sh", "-c", "wget -qO- http://kubia"])
