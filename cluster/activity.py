@@ -38,8 +38,9 @@ def seen(name):
     """Someone looks at cluster `name`: note when, and wake its clock if it fell asleep."""
     if not due(name):
         return
+    if not Cluster.objects.filter(name=name).update(last_seen=_wall_now()):
+        return          # no such cluster: nothing to remember (names in URLs are anyone's)
     _touched[name] = time.monotonic()
-    Cluster.objects.filter(name=name).update(last_seen=_wall_now())
     SimClock.objects.filter(cluster__name=name, idle_paused=True).update(
         paused=False, idle_paused=False, resource_version=F("resource_version") + 1)
 

@@ -134,11 +134,25 @@ def directories():
     return [CONTENT, *(Path(d) for d in getattr(settings, "LESSON_DIRS", ()))]
 
 
+# The last catalog read, and the files (path, modification time, size) it was read from.
+_read = (None, None)
+
+
 def load():
-    """Every lesson file, read now (they are small; a teacher's edit shows on reload)."""
-    lessons, broken = [], []
+    """Every lesson file: read again only when one was added, removed or changed, so a
+    teacher's edit shows on the next page while a lesson page's frequent progress checks
+    do not parse ten files each time."""
+    global _read
     files = sorted((p for d in directories() if d.is_dir() for p in d.glob("*.yaml")),
                    key=lambda p: p.name)
+    signature = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+    if _read[0] != signature:
+        _read = (signature, _load(files))
+    return _read[1]
+
+
+def _load(files):
+    lessons, broken = [], []
     for path in files:
         try:
             lessons.append(read(path))
